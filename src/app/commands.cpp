@@ -1,0 +1,210 @@
+// CLI command implementations; see commands.h.
+#include "app/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "base/fs.h"
+#include "engine/render.h"
+
+namespace opdbus::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void print_json(const Json& value) { fmt::print("{}\n", value.dump(2)); }
+
+// Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section.
+void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
+  if (at + 1 == tokens.size()) {
+    if (node.is_object()) node.erase(tokens[at]);
+    return;
+  }
+  if (tokens[at] == "*" && node.is_array()) {
+    for (auto& item : node) erase_pointer_pattern(item, tokens, at + 1);
+  } else if (node.is_object() && node.contains(tokens[at])) {
+    erase_pointer_pattern(node[tokens[at]], tokens, at + 1);
+  }
+}
+
+Json strip_read_only(Json document, const Registry& registry) {
+  for (auto& [name, section] : document["plugins"].items()) {
+    const auto* plugin = registry.find(name);
+    if (!plugin) continue;
+    for (const auto& pattern : plugin->descriptor().read_only_fields) {
+      std::vector<std::string> tokens;
+      for (size_t start = 1; start <= pattern.size();) {
+        auto end = pattern.find('/', start);
+        if (end == std::string::npos) end = pattern.size();
+        tokens.push_back(pattern.substr(start, end - start));
+        start = end + 1;
+      }
+      if (!tokens.empty()) erase_pointer_pattern(section, tokens, 0);
+    }
+  }
+  return document;
+}
+
+int print_outcome(const ApplyResult& result, const Output& output, double elapsed_ms) {
+  if (output.json) {
+    auto json = render_apply_json(result);
+    json["elapsed_ms"] = elapsed_ms;
+    print_json(json);
+  } else {
+    fmt::print("{}", render_plan_text(result.plan, output.colour));
+  }
+  switch (result.outcome) {
+    case Outcome::no_changes: return kOk;
+    case Outcome::planned:
+      if (!output.json) fmt::print("Dry run: nothing was changed.\n");
+      return kChangesPending;
+    case Outcome::applied:
+      if (!output.json)
+        fmt::print("Apply complete: {} change(s), {} request(s) in {:.1f} ms; verified. Checkpoint {}.\n",
+                   result.plan.enforce_count(), result.writes, elapsed_ms, result.checkpoint_id);
+      return kOk;
+    case Outcome::awaiting_commit:
+      if (!output.json)
+        fmt::print("Applied {} change(s) in {:.1f} ms. Run 'op-dbus commit' before {} or it is rolled back.\n",
+                   result.plan.enforce_count(), elapsed_ms, rfc3339_utc(result.deadline));
+      return kOk;
+    case Outcome::rolled_back:
+      fmt::print(stderr, "op-dbus: apply failed and was rolled back; the host is as it was.\n  {}\n", result.failure);
+      return kFailed;
+    case Outcome::rollback_failed:
+      fmt::print(stderr, "op-dbus: apply failed and the rollback failed too; inspect the host.\n  {}\n",
+                 result.failure);
+      return kRollbackFailed;
+  }
+  return kFailed;
+}
+
+}  // namespace
+
+int exit_code_for(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::invalid_input: return kBadInput;
+    case ErrorCode::conflict: return kBusy;
+    default: return kFailed;
+  }
+}
+
+int report_error(const Error& error) {
+  fmt::print(stderr, "op-dbus: error: {}\n", error.describe());
+  return exit_code_for(error);
+}
+
+int run_query(Context& context, const std::optional<std::string>& plugin) {
+  Engine engine(context);
+  auto state = engine.query(plugin);
+  if (!state) return report_error(state.error());
+  print_json(*state);
+  return kOk;
+}
+
+int run_diff(Context& context, const Output& output, const std::string& file, const std::optional<std::string>& plugin) {
+  auto document = load_state_document(file, context.registry);
+  if (!document) return report_error(document.error());
+  Engine engine(context);
+  auto plan = engine.plan(*document, plugin);
+  if (!plan) return report_error(plan.error());
+  if (output.json) print_json(render_plan_json(*plan));
+  else fmt::print("{}", render_plan_text(*plan, output.colour));
+  return plan->enforce_count() == 0 ? kOk : kChangesPending;
+}
+
+int run_apply(Context& context, const Output& output, const std::string& file, const ApplyOptions& options) {
+  auto start = Clock::now();
+  auto document = load_state_document(file, context.registry);
+  if (!document) return report_error(document.error());
+  Engine engine(context);
+  auto result = engine.apply(*document, options);
+  if (!result) return report_error(result.error());
+  return print_outcome(*result, output, milliseconds_since(start));
+}
+
+int run_commit(Context& context, const Output& output) {
+  Engine engine(context);
+  auto record = engine.commit();
+  if (!record) return report_error(record.error());
+  if (output.json) print_json({{"committed", record->id}});
+  else fmt::print("Committed {}.\n", record->id);
+  return kOk;
+}
+
+int run_rollback(Context& context, const Output& output) {
+  auto start = Clock::now();
+  Engine engine(context);
+  auto result = engine.rollback();
+  if (!result) return report_error(result.error());
+  if (output.json) print_json({{"rolled_back", result->checkpoint_id}, {"writes", result->writes}});
+  else fmt::print("Rolled back {} ({} request(s) in {:.1f} ms).\n", result->checkpoint_id, result->writes,
+                  milliseconds_since(start));
+  return kOk;
+}
+
+int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file) {
+  Json document = {{"version", 1}, {"plugins", Json::object()}};
+  if (introspect) {
+    Engine engine(context);
+    auto state = engine.query(std::nullopt);
+    if (!state) return report_error(state.error());
+    document = strip_read_only(*state, context.registry);
+  }
+  if (out_file.empty() || out_file == "-") {
+    print_json(document);
+    return kOk;
+  }
+  if (std::filesystem::exists(out_file))
+    return report_error({ErrorCode::invalid_input, fmt::format("{} exists; not overwriting it", out_file), {}});
+  auto written = write_file_atomic(out_file, document.dump(2) + "\n");
+  if (!written) return report_error(written.error());
+  if (!output.json) fmt::print("Wrote {}.\n", out_file);
+  return kOk;
+}
+
+int run_doctor(Context& context, const Output& output) {
+  Json checks = Json::array();
+  bool all_ok = true;
+  auto add = [&](const std::string& name, bool passed, const std::string& detail) {
+    checks.push_back({{"check", name}, {"ok", passed}, {"detail", detail}});
+    all_ok = all_ok && passed;
+  };
+  add("privileges", ::geteuid() == 0, ::geteuid() == 0 ? "running as root" : "not root: applies will be refused");
+  add("network namespace", true, context.config.netns.empty() ? "the namespace op-dbus runs in" : context.config.netns);
+  auto dir = ensure_directory(context.config.state_dir, 0700);
+  add("state directory", dir.has_value(),
+      dir ? context.config.state_dir.string() : dir.error().describe());
+  for (auto* plugin : context.registry.ordered()) {
+    auto availability = plugin->probe();
+    add("plugin " + plugin->descriptor().name, availability.available, availability.detail);
+  }
+  if (output.json) {
+    print_json({{"ok", all_ok}, {"checks", checks}});
+  } else {
+    for (const auto& check : checks)
+      fmt::print("{} {:<20} {}\n", check["ok"].get<bool>() ? "[ok]  " : "[FAIL]", check["check"].get<std::string>(),
+                 check["detail"].get<std::string>());
+  }
+  return all_ok ? kOk : kFailed;
+}
+
+int run_schema(Context& context, const std::optional<std::string>& plugin) {
+  Json out = Json::object();
+  for (auto* each : context.registry.ordered()) {
+    const auto& descriptor = each->descriptor();
+    if (plugin && *plugin != descriptor.name) continue;
+    out[descriptor.name] = {{"version", descriptor.version}, {"description", descriptor.description},
+                            {"schema", descriptor.schema}, {"read_only_fields", descriptor.read_only_fields}};
+  }
+  if (plugin && out.empty()) return report_error({ErrorCode::invalid_input, "unknown plugin '" + *plugin + "'", {}});
+  print_json(out);
+  return kOk;
+}
+
+}  // namespace opdbus::cli

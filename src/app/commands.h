@@ -1,0 +1,39 @@
+// The CLI's commands: each takes parsed options, talks to the Engine, prints for people or for
+// machines (--json), and returns the process exit code (see ExitCode).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/context.h"
+#include "engine/engine.h"
+
+namespace opdbus::cli {
+
+enum ExitCode : int {
+  kOk = 0,              // success; nothing to change, or every change applied and verified
+  kFailed = 1,          // the operation failed; any change made was rolled back
+  kBadInput = 2,        // bad arguments or state file; nothing was touched
+  kChangesPending = 3,  // diff / apply --dry-run: changes would be made
+  kRollbackFailed = 4,  // the operation failed and the rollback failed too: inspect the host
+  kBusy = 5,            // another operation holds the state (pending commit, lock)
+};
+
+struct Output {
+  bool json = false;
+  bool colour = false;
+};
+
+int exit_code_for(const Error& error);
+int report_error(const Error& error);
+
+int run_query(Context& context, const std::optional<std::string>& plugin);
+int run_diff(Context& context, const Output& output, const std::string& file, const std::optional<std::string>& plugin);
+int run_apply(Context& context, const Output& output, const std::string& file, const ApplyOptions& options);
+int run_commit(Context& context, const Output& output);
+int run_rollback(Context& context, const Output& output);
+int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file);
+int run_doctor(Context& context, const Output& output);
+int run_schema(Context& context, const std::optional<std::string>& plugin);
+
+}  // namespace opdbus::cli

@@ -1,0 +1,32 @@
+// Crash-safe file helpers: a file written with write_file_atomic is either the old or the new
+// content after a crash, never a mix (write temp, fsync, rename, fsync directory).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace opdbus {
+
+Result<std::string> read_file(const std::filesystem::path& path);
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                         unsigned mode = 0644);
+Status ensure_directory(const std::filesystem::path& path, unsigned mode = 0755);
+// Removes a file and makes the removal durable; a missing file is not an error.
+Status remove_file_durable(const std::filesystem::path& path);
+
+// An exclusive advisory lock on a file, held until destruction.
+class FileLock {
+ public:
+  static Result<FileLock> acquire(const std::filesystem::path& path, bool wait);
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+std::string errno_text(int error_number);
+
+}  // namespace opdbus

@@ -1,0 +1,87 @@
+// Engine: query, plan, apply (checkpoint -> apply in dependency order -> verify -> restore on
+// failure), commit and rollback, across all registered plugins.
+// Invariants:
+//  - a plan never touches the host; an apply with no enforce changes performs zero writes;
+//  - before the first write, the checkpoint of everything the changes may touch is on disk;
+//  - when apply or verification fails, every plugin that was touched is restored, and the
+//    outcome says whether the restore itself succeeded;
+//  - all writes happen under STATE_DIR/lock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/checkpoint_store.h"
+#include "engine/context.h"
+#include "engine/state_file.h"
+
+namespace opdbus {
+
+struct PluginPlan {
+  Plugin* plugin = nullptr;
+  Json desired;
+  std::vector<Change> changes;  // in apply order; observe-mode drift included
+  std::vector<Change> enforced() const;
+};
+
+struct Plan {
+  std::vector<PluginPlan> plugins;
+  size_t count(ChangeOp op) const;   // enforce changes with this op
+  size_t enforce_count() const;
+  size_t observe_count() const;
+  std::vector<Change> all() const;
+};
+
+struct ApplyOptions {
+  std::optional<std::string> only_plugin;
+  bool dry_run = false;
+  bool verify = true;
+  bool no_commit = false;
+  int timeout_seconds = 0;
+};
+
+enum class Outcome { no_changes, planned, applied, awaiting_commit, rolled_back, rollback_failed };
+
+struct ApplyResult {
+  Outcome outcome = Outcome::no_changes;
+  Plan plan;
+  size_t writes = 0;
+  std::string checkpoint_id;
+  int64_t deadline = 0;
+  std::string failure;  // what went wrong, when rolled back or rollback failed
+};
+
+struct RestoreResult {
+  std::string checkpoint_id;
+  size_t writes = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(Context& context);
+
+  // The current state of all (or one) plugins as a state document {"version":1,"plugins":{}}.
+  Result<Json> query(const std::optional<std::string>& only_plugin);
+  Result<Plan> plan(const StateDocument& document, const std::optional<std::string>& only_plugin);
+  Result<ApplyResult> apply(const StateDocument& document, const ApplyOptions& options);
+  Result<CheckpointRecord> commit();
+  Result<RestoreResult> rollback();
+  // Called by the watchdog at the deadline: reverts `checkpoint_id` unless it was committed.
+  Result<bool> expire_pending(const std::string& checkpoint_id);
+
+ private:
+  Result<Plugin*> plugin_named(const std::string& name) const;
+  Result<std::vector<Snapshot>> take_snapshots(const Plan& plan);
+  Status apply_plan(const Plan& plan, size_t& writes);
+  Status verify(const Plan& plan);
+  Result<size_t> restore(const std::vector<Snapshot>& snapshots);
+  Status check_namespace(const CheckpointRecord& record) const;
+  Result<ApplyResult> run_apply(ApplyResult result, const ApplyOptions& options);
+
+  Context& context_;
+  CheckpointStore store_;
+};
+
+}  // namespace opdbus

@@ -1,0 +1,86 @@
+// The plugin contract: every subsystem op-dbus manages (net, systemd, ovs, lxc, ...) is a
+// Plugin. The engine knows plugins only through this interface.
+// Invariants:
+//  - descriptor() is the single source of the section's JSON Schema and read-only fields; CLI
+//    validation, MCP tool schemas and docs are generated from it.
+//  - query() returns the normalised current state in the same shape as a desired section, so
+//    feeding it back to diff() yields no changes.
+//  - diff() compares only the fields a desired item declares; it never touches the host.
+//  - apply() performs only the given changes; on error the engine restores the checkpoint.
+//  - restore() returns the resources captured by checkpoint() to their captured state.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/json_util.h"
+#include "base/result.h"
+#include "plugin/change.h"
+
+namespace opdbus {
+
+struct PluginDescriptor {
+  std::string name;
+  std::string version;
+  std::string description;
+  Json schema;                              // JSON Schema (draft 7) of the plugin's section
+  std::vector<std::string> read_only_fields;  // JSON pointers with "*" for array items
+  std::vector<std::string> apply_after;     // plugins whose changes must be applied first
+};
+
+// A problem found in a desired section, located by JSON pointer relative to the document root.
+struct Problem {
+  std::string pointer;
+  std::string message;
+};
+
+struct Availability {
+  bool available = false;
+  std::string detail;  // what was checked, or why it is unavailable
+};
+
+struct Snapshot {
+  std::string plugin;
+  Json data;
+};
+
+struct ApplyReport {
+  size_t writes = 0;  // requests sent to the host
+};
+
+struct WatchEvent {
+  std::string plugin;
+  std::string kind;    // e.g. "link", "address", "route"
+  std::string object;  // e.g. "br0"
+};
+using WatchCallback = std::function<void(const WatchEvent&)>;
+
+// An event source a daemon can poll: readable fd(), then dispatch() delivers the events.
+class Watch {
+ public:
+  virtual ~Watch() = default;
+  virtual int fd() const = 0;
+  virtual Status dispatch() = 0;
+};
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual const PluginDescriptor& descriptor() const = 0;
+  // Checks whether the plugin's protocol is usable on this host, without changing anything.
+  virtual Availability probe() = 0;
+  // Semantic checks the schema cannot express (addresses, references between items).
+  // `base_pointer` is where the section sits in the document ("/plugins/net").
+  virtual std::vector<Problem> validate(const Json& section, const std::string& base_pointer) const = 0;
+  virtual Result<Json> query() = 0;
+  virtual Result<std::vector<Change>> diff(const Json& current, const Json& desired) = 0;
+  virtual Result<ApplyReport> apply(const std::vector<Change>& changes) = 0;
+  // Captures the current state of everything `changes` may touch (side effects included).
+  virtual Result<Snapshot> checkpoint(const std::vector<Change>& changes) = 0;
+  virtual Result<ApplyReport> restore(const Snapshot& snapshot) = 0;
+  virtual Result<std::unique_ptr<Watch>> watch(WatchCallback callback) = 0;
+};
+
+}  // namespace opdbus
