@@ -17,7 +17,9 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-void print_json(const Json& value) { fmt::print("{}\n", value.dump(2)); }
+void print_json(const Json& value) {
+  fmt::print("{}\n", value.dump(2));
+}
 
 // Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section.
 void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
@@ -59,25 +61,32 @@ int print_outcome(const ApplyResult& result, const Output& output, double elapse
     fmt::print("{}", render_plan_text(result.plan, output.colour));
   }
   switch (result.outcome) {
-    case Outcome::no_changes: return kOk;
+    case Outcome::no_changes:
+      return kOk;
     case Outcome::planned:
       if (!output.json) fmt::print("Dry run: nothing was changed.\n");
       return kChangesPending;
     case Outcome::applied:
       if (!output.json)
-        fmt::print("Apply complete: {} change(s), {} request(s) in {:.1f} ms; verified. Checkpoint {}.\n",
-                   result.plan.enforce_count(), result.writes, elapsed_ms, result.checkpoint_id);
+        fmt::print(
+            "Apply complete: {} change(s), {} request(s) in {:.1f} ms; verified. Checkpoint {}.\n",
+            result.plan.enforce_count(), result.writes, elapsed_ms, result.checkpoint_id);
       return kOk;
     case Outcome::awaiting_commit:
       if (!output.json)
-        fmt::print("Applied {} change(s) in {:.1f} ms. Run 'op-dbus commit' before {} or it is rolled back.\n",
-                   result.plan.enforce_count(), elapsed_ms, rfc3339_utc(result.deadline));
+        fmt::print(
+            "Applied {} change(s) in {:.1f} ms. Run 'op-dbus commit' before {} or it is rolled "
+            "back.\n",
+            result.plan.enforce_count(), elapsed_ms, rfc3339_utc(result.deadline));
       return kOk;
     case Outcome::rolled_back:
-      fmt::print(stderr, "op-dbus: apply failed and was rolled back; the host is as it was.\n  {}\n", result.failure);
+      fmt::print(stderr,
+                 "op-dbus: apply failed and was rolled back; the host is as it was.\n  {}\n",
+                 result.failure);
       return kFailed;
     case Outcome::rollback_failed:
-      fmt::print(stderr, "op-dbus: apply failed and the rollback failed too; inspect the host.\n  {}\n",
+      fmt::print(stderr,
+                 "op-dbus: apply failed and the rollback failed too; inspect the host.\n  {}\n",
                  result.failure);
       return kRollbackFailed;
   }
@@ -88,9 +97,12 @@ int print_outcome(const ApplyResult& result, const Output& output, double elapse
 
 int exit_code_for(const Error& error) {
   switch (error.code) {
-    case ErrorCode::invalid_input: return kBadInput;
-    case ErrorCode::conflict: return kBusy;
-    default: return kFailed;
+    case ErrorCode::invalid_input:
+      return kBadInput;
+    case ErrorCode::conflict:
+      return kBusy;
+    default:
+      return kFailed;
   }
 }
 
@@ -107,18 +119,22 @@ int run_query(Context& context, const std::optional<std::string>& plugin) {
   return kOk;
 }
 
-int run_diff(Context& context, const Output& output, const std::string& file, const std::optional<std::string>& plugin) {
+int run_diff(Context& context, const Output& output, const std::string& file,
+             const std::optional<std::string>& plugin) {
   auto document = load_state_document(file, context.registry);
   if (!document) return report_error(document.error());
   Engine engine(context);
   auto plan = engine.plan(*document, plugin);
   if (!plan) return report_error(plan.error());
-  if (output.json) print_json(render_plan_json(*plan));
-  else fmt::print("{}", render_plan_text(*plan, output.colour));
+  if (output.json)
+    print_json(render_plan_json(*plan));
+  else
+    fmt::print("{}", render_plan_text(*plan, output.colour));
   return plan->enforce_count() == 0 ? kOk : kChangesPending;
 }
 
-int run_apply(Context& context, const Output& output, const std::string& file, const ApplyOptions& options) {
+int run_apply(Context& context, const Output& output, const std::string& file,
+              const ApplyOptions& options) {
   auto start = Clock::now();
   auto document = load_state_document(file, context.registry);
   if (!document) return report_error(document.error());
@@ -132,8 +148,10 @@ int run_commit(Context& context, const Output& output) {
   Engine engine(context);
   auto record = engine.commit();
   if (!record) return report_error(record.error());
-  if (output.json) print_json({{"committed", record->id}});
-  else fmt::print("Committed {}.\n", record->id);
+  if (output.json)
+    print_json({{"committed", record->id}});
+  else
+    fmt::print("Committed {}.\n", record->id);
   return kOk;
 }
 
@@ -142,9 +160,11 @@ int run_rollback(Context& context, const Output& output) {
   Engine engine(context);
   auto result = engine.rollback();
   if (!result) return report_error(result.error());
-  if (output.json) print_json({{"rolled_back", result->checkpoint_id}, {"writes", result->writes}});
-  else fmt::print("Rolled back {} ({} request(s) in {:.1f} ms).\n", result->checkpoint_id, result->writes,
-                  milliseconds_since(start));
+  if (output.json)
+    print_json({{"rolled_back", result->checkpoint_id}, {"writes", result->writes}});
+  else
+    fmt::print("Rolled back {} ({} request(s) in {:.1f} ms).\n", result->checkpoint_id,
+               result->writes, milliseconds_since(start));
   return kOk;
 }
 
@@ -161,7 +181,8 @@ int run_init(Context& context, const Output& output, bool introspect, const std:
     return kOk;
   }
   if (std::filesystem::exists(out_file))
-    return report_error({ErrorCode::invalid_input, fmt::format("{} exists; not overwriting it", out_file), {}});
+    return report_error(
+        {ErrorCode::invalid_input, fmt::format("{} exists; not overwriting it", out_file), {}});
   auto written = write_file_atomic(out_file, document.dump(2) + "\n");
   if (!written) return report_error(written.error());
   if (!output.json) fmt::print("Wrote {}.\n", out_file);
@@ -175,8 +196,10 @@ int run_doctor(Context& context, const Output& output) {
     checks.push_back({{"check", name}, {"ok", passed}, {"detail", detail}});
     all_ok = all_ok && passed;
   };
-  add("privileges", ::geteuid() == 0, ::geteuid() == 0 ? "running as root" : "not root: applies will be refused");
-  add("network namespace", true, context.config.netns.empty() ? "the namespace op-dbus runs in" : context.config.netns);
+  add("privileges", ::geteuid() == 0,
+      ::geteuid() == 0 ? "running as root" : "not root: applies will be refused");
+  add("network namespace", true,
+      context.config.netns.empty() ? "the namespace op-dbus runs in" : context.config.netns);
   auto dir = ensure_directory(context.config.state_dir, 0700);
   add("state directory", dir.has_value(),
       dir ? context.config.state_dir.string() : dir.error().describe());
@@ -188,8 +211,8 @@ int run_doctor(Context& context, const Output& output) {
     print_json({{"ok", all_ok}, {"checks", checks}});
   } else {
     for (const auto& check : checks)
-      fmt::print("{} {:<20} {}\n", check["ok"].get<bool>() ? "[ok]  " : "[FAIL]", check["check"].get<std::string>(),
-                 check["detail"].get<std::string>());
+      fmt::print("{} {:<20} {}\n", check["ok"].get<bool>() ? "[ok]  " : "[FAIL]",
+                 check["check"].get<std::string>(), check["detail"].get<std::string>());
   }
   return all_ok ? kOk : kFailed;
 }
@@ -199,10 +222,13 @@ int run_schema(Context& context, const std::optional<std::string>& plugin) {
   for (auto* each : context.registry.ordered()) {
     const auto& descriptor = each->descriptor();
     if (plugin && *plugin != descriptor.name) continue;
-    out[descriptor.name] = {{"version", descriptor.version}, {"description", descriptor.description},
-                            {"schema", descriptor.schema}, {"read_only_fields", descriptor.read_only_fields}};
+    out[descriptor.name] = {{"version", descriptor.version},
+                            {"description", descriptor.description},
+                            {"schema", descriptor.schema},
+                            {"read_only_fields", descriptor.read_only_fields}};
   }
-  if (plugin && out.empty()) return report_error({ErrorCode::invalid_input, "unknown plugin '" + *plugin + "'", {}});
+  if (plugin && out.empty())
+    return report_error({ErrorCode::invalid_input, "unknown plugin '" + *plugin + "'", {}});
   print_json(out);
   return kOk;
 }

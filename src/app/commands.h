@@ -28,8 +28,10 @@ int exit_code_for(const Error& error);
 int report_error(const Error& error);
 
 int run_query(Context& context, const std::optional<std::string>& plugin);
-int run_diff(Context& context, const Output& output, const std::string& file, const std::optional<std::string>& plugin);
-int run_apply(Context& context, const Output& output, const std::string& file, const ApplyOptions& options);
+int run_diff(Context& context, const Output& output, const std::string& file,
+             const std::optional<std::string>& plugin);
+int run_apply(Context& context, const Output& output, const std::string& file,
+              const ApplyOptions& options);
 int run_commit(Context& context, const Output& output);
 int run_rollback(Context& context, const Output& output);
 int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file);

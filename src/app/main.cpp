@@ -2,8 +2,8 @@
 // registration), enters the requested network namespace, and dispatches to a command.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "app/commands.h"
 #include "engine/netns.h"
@@ -18,8 +18,10 @@ int main(int argc, char** argv) {
   Config config;
   cli::Output output;
   bool verbose = false;
-  app.add_option("--state-dir", config.state_dir, "checkpoints and records (default /var/lib/op-dbus)");
-  app.add_option("--netns", config.netns, "run inside the named network namespace (/run/netns/NAME)");
+  app.add_option("--state-dir", config.state_dir,
+                 "checkpoints and records (default /var/lib/op-dbus)");
+  app.add_option("--netns", config.netns,
+                 "run inside the named network namespace (/run/netns/NAME)");
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -30,18 +32,24 @@ int main(int argc, char** argv) {
 
   auto* query = app.add_subcommand("query", "print the current state, normalised, as a state file");
   query->add_option("-p,--plugin", plugin, "only this plugin");
-  auto* diff = app.add_subcommand("diff", "show what apply would change (exit 3 when changes are pending)");
+  auto* diff =
+      app.add_subcommand("diff", "show what apply would change (exit 3 when changes are pending)");
   diff->add_option("file", file, "desired state (JSON or YAML)")->required();
   diff->add_option("-p,--plugin", plugin, "only this plugin");
-  auto* apply = app.add_subcommand("apply", "make the host match the desired state, verify, roll back on failure");
+  auto* apply = app.add_subcommand(
+      "apply", "make the host match the desired state, verify, roll back on failure");
   apply->add_option("file", file, "desired state (JSON or YAML)")->required();
   apply->add_option("-p,--plugin", apply_options.only_plugin, "only this plugin");
-  apply->add_flag("--dry-run", apply_options.dry_run, "plan only (exit 3 when changes are pending)");
+  apply->add_flag("--dry-run", apply_options.dry_run,
+                  "plan only (exit 3 when changes are pending)");
   bool no_verify = false;
   apply->add_flag("--no-verify", no_verify, "skip re-querying the host after apply");
-  auto* no_commit = apply->add_flag("--no-commit", apply_options.no_commit,
-                                    "roll back automatically after --timeout unless 'op-dbus commit' runs");
-  apply->add_option("--timeout", apply_options.timeout_seconds, "seconds to wait for commit (with --no-commit)")
+  auto* no_commit =
+      apply->add_flag("--no-commit", apply_options.no_commit,
+                      "roll back automatically after --timeout unless 'op-dbus commit' runs");
+  apply
+      ->add_option("--timeout", apply_options.timeout_seconds,
+                   "seconds to wait for commit (with --no-commit)")
       ->needs(no_commit)
       ->check(CLI::Range(1, 86400));
   auto* commit = app.add_subcommand("commit", "keep a change applied with --no-commit");
@@ -49,7 +57,8 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "write a starting state file");
   init->add_flag("--introspect", introspect, "from the host's current state");
   init->add_option("-o,--output", out_file, "file to write (default: stdout)");
-  auto* doctor = app.add_subcommand("doctor", "which subsystems and protocols are available, and why not");
+  auto* doctor =
+      app.add_subcommand("doctor", "which subsystems and protocols are available, and why not");
   auto* schema = app.add_subcommand("schema", "print plugin descriptors and JSON Schemas");
   schema->add_option("-p,--plugin", plugin, "only this plugin");
 
@@ -59,16 +68,19 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : cli::kBadInput;
   }
-  if (apply_options.no_commit && apply_options.timeout_seconds == 0) apply_options.timeout_seconds = 60;
+  if (apply_options.no_commit && apply_options.timeout_seconds == 0)
+    apply_options.timeout_seconds = 60;
   apply_options.verify = !no_verify;
   output.colour = !output.json && ::isatty(STDOUT_FILENO);
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
 
   Context context;
   context.config = config;
-  if (auto registered = register_builtin_plugins(context.registry); !registered) return cli::report_error(registered.error());
+  if (auto registered = register_builtin_plugins(context.registry); !registered)
+    return cli::report_error(registered.error());
   if (!config.netns.empty()) {
-    if (auto entered = enter_network_namespace(config.netns); !entered) return cli::report_error(entered.error());
+    if (auto entered = enter_network_namespace(config.netns); !entered)
+      return cli::report_error(entered.error());
     spdlog::debug("entered network namespace {}", config.netns);
   }
 

@@ -5,14 +5,22 @@ namespace opdbus {
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_input: return "invalid input";
-    case ErrorCode::not_found: return "not found";
-    case ErrorCode::io: return "i/o error";
-    case ErrorCode::kernel: return "kernel error";
-    case ErrorCode::unavailable: return "unavailable";
-    case ErrorCode::verify_failed: return "verification failed";
-    case ErrorCode::conflict: return "conflict";
-    case ErrorCode::internal: return "internal error";
+    case ErrorCode::invalid_input:
+      return "invalid input";
+    case ErrorCode::not_found:
+      return "not found";
+    case ErrorCode::io:
+      return "i/o error";
+    case ErrorCode::kernel:
+      return "kernel error";
+    case ErrorCode::unavailable:
+      return "unavailable";
+    case ErrorCode::verify_failed:
+      return "verification failed";
+    case ErrorCode::conflict:
+      return "conflict";
+    case ErrorCode::internal:
+      return "internal error";
   }
   return "error";
 }

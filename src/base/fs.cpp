@@ -16,7 +16,8 @@ namespace {
 Status fsync_path(const std::filesystem::path& path, int flags) {
   UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
   if (!fd) return fail(ErrorCode::io, "open {}: {}", path.string(), errno_text(errno));
-  if (::fsync(fd.get()) != 0) return fail(ErrorCode::io, "fsync {}: {}", path.string(), errno_text(errno));
+  if (::fsync(fd.get()) != 0)
+    return fail(ErrorCode::io, "fsync {}: {}", path.string(), errno_text(errno));
   return ok();
 }
 
@@ -32,24 +33,29 @@ Status write_all(int fd, std::string_view content, const std::filesystem::path& 
 
 }  // namespace
 
-std::string errno_text(int error_number) { return std::strerror(error_number); }
+std::string errno_text(int error_number) {
+  return std::strerror(error_number);
+}
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::not_found, "cannot read {}: {}", path.string(), errno_text(errno));
+  if (!in)
+    return fail(ErrorCode::not_found, "cannot read {}: {}", path.string(), errno_text(errno));
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                         unsigned mode) {
   auto temp = path;
   temp += fmt::format(".tmp.{}", ::getpid());
   {
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (!fd) return fail(ErrorCode::io, "create {}: {}", temp.string(), errno_text(errno));
     TRY(write_all(fd.get(), content, temp));
-    if (::fsync(fd.get()) != 0) return fail(ErrorCode::io, "fsync {}: {}", temp.string(), errno_text(errno));
+    if (::fsync(fd.get()) != 0)
+      return fail(ErrorCode::io, "fsync {}: {}", temp.string(), errno_text(errno));
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int saved = errno;

@@ -45,7 +45,9 @@ template <typename T>
 using Result = tl::expected<T, Error>;
 using Status = Result<void>;
 
-inline tl::unexpected<Error> make_failure(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> make_failure(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
   return make_failure(Error{code, std::move(message), {}});
@@ -56,7 +58,9 @@ tl::unexpected<Error> fail(ErrorCode code, fmt::format_string<Args...> format, A
   return fail(code, fmt::format(format, std::forward<Args>(args)...));
 }
 
-inline Status ok() { return {}; }
+inline Status ok() {
+  return {};
+}
 
 // Wraps an error from a lower layer with context before propagating it.
 template <typename T>
@@ -80,10 +84,10 @@ typename std::decay_t<R>::value_type take_value(R&& result) {
 // may nest (a TRY inside a lambda inside a TRY).
 #define OPDBUS_CONCAT_INNER(a, b) a##b
 #define OPDBUS_CONCAT(a, b) OPDBUS_CONCAT_INNER(a, b)
-#define OPDBUS_TRY_IMPL(expr, name)                                        \
-  __extension__({                                                          \
-    auto&& name = (expr);                                                  \
-    if (!name) return ::opdbus::make_failure(std::move(name).error());     \
-    ::opdbus::detail::take_value(std::move(name));                         \
+#define OPDBUS_TRY_IMPL(expr, name)                                    \
+  __extension__({                                                      \
+    auto&& name = (expr);                                              \
+    if (!name) return ::opdbus::make_failure(std::move(name).error()); \
+    ::opdbus::detail::take_value(std::move(name));                     \
   })
 #define TRY(expr) OPDBUS_TRY_IMPL(expr, OPDBUS_CONCAT(try_result_, __COUNTER__))

@@ -19,15 +19,20 @@ std::string rfc3339_utc(int64_t unix_seconds) {
 
 std::string new_checkpoint_id() {
   auto now = std::chrono::system_clock::now();
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   return fmt::format("cp-{}-{}", micros, ::getpid());
 }
 
 Json CheckpointRecord::to_json() const {
   Json snapshots_json = Json::object();
   for (const auto& snapshot : snapshots) snapshots_json[snapshot.plugin] = snapshot.data;
-  return {{"id", id},           {"created", created},           {"netns", netns},
-          {"status", status},   {"deadline", deadline},         {"watchdog_pid", watchdog_pid},
+  return {{"id", id},
+          {"created", created},
+          {"netns", netns},
+          {"status", status},
+          {"deadline", deadline},
+          {"watchdog_pid", watchdog_pid},
           {"snapshots", snapshots_json}};
 }
 
@@ -40,7 +45,8 @@ Result<CheckpointRecord> CheckpointRecord::from_json(const Json& json) {
     record.status = json.at("status").get<std::string>();
     record.deadline = json.at("deadline").get<int64_t>();
     record.watchdog_pid = json.at("watchdog_pid").get<int>();
-    for (const auto& [plugin, data] : json.at("snapshots").items()) record.snapshots.push_back({plugin, data});
+    for (const auto& [plugin, data] : json.at("snapshots").items())
+      record.snapshots.push_back({plugin, data});
     return record;
   } catch (const Json::exception& error) {
     return fail(ErrorCode::io, "corrupt checkpoint record: {}", error.what());
@@ -60,7 +66,8 @@ Result<FileLock> CheckpointStore::lock() const {
   return FileLock::acquire(state_dir_ / "lock", true);
 }
 
-Result<std::optional<CheckpointRecord>> CheckpointStore::load(const std::filesystem::path& path) const {
+Result<std::optional<CheckpointRecord>> CheckpointStore::load(
+    const std::filesystem::path& path) const {
   if (!std::filesystem::exists(path)) return std::optional<CheckpointRecord>();
   auto text = TRY(read_file(path));
   try {
@@ -78,9 +85,13 @@ Status CheckpointStore::save_pending(const CheckpointRecord& record) const {
   return write_file_atomic(directory_ / "pending.json", record.to_json().dump(1), 0600);
 }
 
-Status CheckpointStore::clear_pending() const { return remove_file_durable(directory_ / "pending.json"); }
+Status CheckpointStore::clear_pending() const {
+  return remove_file_durable(directory_ / "pending.json");
+}
 
-Result<std::optional<CheckpointRecord>> CheckpointStore::load_last() const { return load(directory_ / "last.json"); }
+Result<std::optional<CheckpointRecord>> CheckpointStore::load_last() const {
+  return load(directory_ / "last.json");
+}
 
 Status CheckpointStore::save_last(const CheckpointRecord& record) const {
   return write_file_atomic(directory_ / "last.json", record.to_json().dump(1), 0600);

@@ -18,10 +18,10 @@ namespace opdbus {
 
 struct CheckpointRecord {
   std::string id;
-  std::string created;    // RFC 3339 UTC
-  std::string netns;      // namespace the checkpoint belongs to
-  std::string status;     // "applying", "applied", "awaiting-commit", "committed", "rolled-back"
-  int64_t deadline = 0;   // unix seconds when an uncommitted change reverts; 0 for none
+  std::string created;   // RFC 3339 UTC
+  std::string netns;     // namespace the checkpoint belongs to
+  std::string status;    // "applying", "applied", "awaiting-commit", "committed", "rolled-back"
+  int64_t deadline = 0;  // unix seconds when an uncommitted change reverts; 0 for none
   int watchdog_pid = 0;
   std::vector<Snapshot> snapshots;
 

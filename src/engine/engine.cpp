@@ -12,26 +12,36 @@ namespace {
 constexpr int kVerifyAttempts = 8;  // backoff 10..1280 ms: lets the kernel or a daemon settle
 
 int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// Rewrites "/interfaces/0: message" from a plugin into "file:line:col: /plugins/net/interfaces/0: message".
+// Rewrites "/interfaces/0: message" from a plugin into "file:line:col: /plugins/net/interfaces/0:
+// message".
 Error locate_plan_error(Error error, const StateDocument& document, const std::string& plugin) {
-  if (error.code != ErrorCode::invalid_input || error.message.empty() || error.message[0] != '/') return error;
+  if (error.code != ErrorCode::invalid_input || error.message.empty() || error.message[0] != '/')
+    return error;
   auto colon = error.message.find(": ");
   if (colon == std::string::npos) return error;
   auto pointer = "/plugins/" + plugin + error.message.substr(0, colon);
-  error.message = fmt::format("{}: {}: {}", document.locate(pointer), pointer, error.message.substr(colon + 2));
+  error.message =
+      fmt::format("{}: {}: {}", document.locate(pointer), pointer, error.message.substr(colon + 2));
   return error;
 }
 
 std::string describe_remaining(const std::vector<Change>& remaining) {
   std::string text;
   for (size_t i = 0; i < remaining.size() && i < 5; ++i) {
-    text += fmt::format("\n  {} {} {}", remaining[i].plugin, remaining[i].kind, remaining[i].id);
+    const auto& change = remaining[i];
+    text += fmt::format("\n  {} {} {}", change.plugin, change.kind, change.id);
+    if (change.op != ChangeOp::modify) {
+      text += change.op == ChangeOp::create ? " is missing" : " is still present";
+      continue;
+    }
     for (const auto& field : field_changes(remaining[i].before, remaining[i].after))
-      text += fmt::format(" ({}: is {}, wanted {})", field.path, json_brief(field.from), json_brief(field.to));
+      text += fmt::format(" ({}: is {}, wanted {})", field.path, json_brief(field.from),
+                          json_brief(field.to));
   }
   return text;
 }
@@ -65,7 +75,8 @@ size_t Plan::observe_count() const {
 
 std::vector<Change> Plan::all() const {
   std::vector<Change> out;
-  for (const auto& plugin : plugins) out.insert(out.end(), plugin.changes.begin(), plugin.changes.end());
+  for (const auto& plugin : plugins)
+    out.insert(out.end(), plugin.changes.begin(), plugin.changes.end());
   return out;
 }
 
@@ -92,7 +103,8 @@ Result<Json> Engine::query(const std::optional<std::string>& only_plugin) {
   return Json{{"version", 1}, {"plugins", plugins}};
 }
 
-Result<Plan> Engine::plan(const StateDocument& document, const std::optional<std::string>& only_plugin) {
+Result<Plan> Engine::plan(const StateDocument& document,
+                          const std::optional<std::string>& only_plugin) {
   if (only_plugin) {
     TRY(plugin_named(*only_plugin));
     if (!document.plugins().contains(*only_plugin))
@@ -105,7 +117,8 @@ Result<Plan> Engine::plan(const StateDocument& document, const std::optional<std
     const auto& desired = document.plugins()[name];
     auto current = TRY(with_context(plugin->query(), "query " + name));
     auto changes = plugin->diff(current, desired);
-    if (!changes) return make_failure(locate_plan_error(std::move(changes).error(), document, name));
+    if (!changes)
+      return make_failure(locate_plan_error(std::move(changes).error(), document, name));
     for (auto& change : *changes) change.pointer = "/plugins/" + name + change.pointer;
     plan.plugins.push_back({plugin, desired, std::move(*changes)});
   }
@@ -118,7 +131,8 @@ Result<std::vector<Snapshot>> Engine::take_snapshots(const Plan& plan) {
     auto changes = plugin_plan.enforced();
     if (changes.empty()) continue;
     const auto& name = plugin_plan.plugin->descriptor().name;
-    snapshots.push_back(TRY(with_context(plugin_plan.plugin->checkpoint(changes), "checkpoint " + name)));
+    snapshots.push_back(
+        TRY(with_context(plugin_plan.plugin->checkpoint(changes), "checkpoint " + name)));
   }
   return snapshots;
 }
@@ -148,7 +162,8 @@ Status Engine::verify(const Plan& plan) {
     }
     if (remaining.empty()) return ok();
   }
-  return fail(ErrorCode::verify_failed, "the host did not reach the desired state:{}", describe_remaining(remaining));
+  return fail(ErrorCode::verify_failed, "the host did not reach the desired state:{}",
+              describe_remaining(remaining));
 }
 
 Result<size_t> Engine::restore(const std::vector<Snapshot>& snapshots) {
@@ -162,17 +177,21 @@ Result<size_t> Engine::restore(const std::vector<Snapshot>& snapshots) {
 
 Status Engine::check_namespace(const CheckpointRecord& record) const {
   if (record.netns == context_.config.netns) return ok();
-  auto name = [](const std::string& netns) { return netns.empty() ? std::string("the default namespace") : "--netns " + netns; };
-  return fail(ErrorCode::invalid_input, "checkpoint {} belongs to {}; run this command with {}", record.id,
-              name(record.netns), name(record.netns));
+  auto name = [](const std::string& netns) {
+    return netns.empty() ? std::string("the default namespace") : "--netns " + netns;
+  };
+  return fail(ErrorCode::invalid_input, "checkpoint {} belongs to {}; run this command with {}",
+              record.id, name(record.netns), name(record.netns));
 }
 
 Result<ApplyResult> Engine::apply(const StateDocument& document, const ApplyOptions& options) {
   auto lock = TRY(store_.lock());
   auto pending = TRY(store_.load_pending());
   if (pending && !options.dry_run)
-    return fail(ErrorCode::conflict, "change {} is awaiting commit (it reverts at {}); run 'op-dbus commit' or "
-                "'op-dbus rollback' first", pending->id, rfc3339_utc(pending->deadline));
+    return fail(ErrorCode::conflict,
+                "change {} is awaiting commit (it reverts at {}); run 'op-dbus commit' or "
+                "'op-dbus rollback' first",
+                pending->id, rfc3339_utc(pending->deadline));
   ApplyResult result;
   result.plan = TRY(plan(document, options.only_plugin));
   if (result.plan.enforce_count() == 0) return result;
@@ -229,7 +248,8 @@ Result<CheckpointRecord> Engine::commit() {
   if (!pending) {
     auto last = TRY(store_.load_last());
     if (last && last->status == "rolled-back")
-      return fail(ErrorCode::not_found, "nothing to commit: change {} was already rolled back", last->id);
+      return fail(ErrorCode::not_found, "nothing to commit: change {} was already rolled back",
+                  last->id);
     return fail(ErrorCode::not_found, "nothing to commit: no change is awaiting commit");
   }
   TRY(check_namespace(*pending));
@@ -247,7 +267,8 @@ Result<RestoreResult> Engine::rollback() {
   std::optional<CheckpointRecord> record = pending;
   if (!record) record = TRY(store_.load_last());
   if (!record || record->status == "rolled-back")
-    return fail(ErrorCode::not_found, "nothing to roll back: no apply has been recorded since the last rollback");
+    return fail(ErrorCode::not_found,
+                "nothing to roll back: no apply has been recorded since the last rollback");
   TRY(check_namespace(*record));
   auto writes = TRY(restore(record->snapshots));
   if (pending) {

@@ -28,7 +28,7 @@ struct PluginPlan {
 
 struct Plan {
   std::vector<PluginPlan> plugins;
-  size_t count(ChangeOp op) const;   // enforce changes with this op
+  size_t count(ChangeOp op) const;  // enforce changes with this op
   size_t enforce_count() const;
   size_t observe_count() const;
   std::vector<Change> all() const;

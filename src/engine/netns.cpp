@@ -17,11 +17,14 @@ Status enter_network_namespace(const std::string& name) {
   const std::string path = "/run/netns/" + name;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    if (errno == ENOENT) return fail(ErrorCode::invalid_input, "network namespace '{}' does not exist ({})", name, path);
+    if (errno == ENOENT)
+      return fail(ErrorCode::invalid_input, "network namespace '{}' does not exist ({})", name,
+                  path);
     return fail(ErrorCode::io, "open {}: {}", path, errno_text(errno));
   }
   if (::setns(fd.get(), CLONE_NEWNET) != 0)
-    return fail(ErrorCode::unavailable, "enter network namespace '{}': {}", name, errno_text(errno));
+    return fail(ErrorCode::unavailable, "enter network namespace '{}': {}", name,
+                errno_text(errno));
   return ok();
 }
 

@@ -20,7 +20,8 @@ std::string value_text(const Json& value) {
     std::string out;
     for (const auto& address : value) {
       if (!out.empty()) out.append(", ");
-      out.append(fmt::format("{}/{}", address["ip"].get<std::string>(), address["prefix"].get<int>()));
+      out.append(
+          fmt::format("{}/{}", address["ip"].get<std::string>(), address["prefix"].get<int>()));
     }
     return "[" + out + "]";
   }
@@ -30,17 +31,28 @@ std::string value_text(const Json& value) {
 std::string render_change(const Change& change, const Style& style) {
   std::string marker, title_colour;
   switch (change.op) {
-    case ChangeOp::create: marker = "+"; title_colour = "32"; break;
-    case ChangeOp::modify: marker = "~"; title_colour = "33"; break;
-    case ChangeOp::remove: marker = "-"; title_colour = "31"; break;
+    case ChangeOp::create:
+      marker = "+";
+      title_colour = "32";
+      break;
+    case ChangeOp::modify:
+      marker = "~";
+      title_colour = "33";
+      break;
+    case ChangeOp::remove:
+      marker = "-";
+      title_colour = "31";
+      break;
   }
   if (change.observe) {
     marker = "!";
     title_colour = "35";
   }
   std::string title = fmt::format("{} {} {} {}", marker, change.plugin, change.kind, change.id);
-  if (change.observe) title += " (observe: drift reported, not changed)";
-  else if (change.op != ChangeOp::modify) title += fmt::format(" ({})", change_op_name(change.op));
+  if (change.observe)
+    title += " (observe: drift reported, not changed)";
+  else if (change.op != ChangeOp::modify)
+    title += fmt::format(" ({})", change_op_name(change.op));
   std::string out = "  " + style.paint(title_colour.c_str(), title) + "\n";
   if (change.op == ChangeOp::remove) return out;
   for (const auto& field : field_changes(change.before, change.after)) {
@@ -49,7 +61,8 @@ std::string render_change(const Change& change, const Style& style) {
     if (change.op == ChangeOp::create)
       out += fmt::format("      {:<18} {}\n", field.path, value_text(field.to));
     else
-      out += fmt::format("      {:<18} {} -> {}\n", field.path, value_text(field.from), value_text(field.to));
+      out += fmt::format("      {:<18} {} -> {}\n", field.path, value_text(field.from),
+                         value_text(field.to));
   }
   return out;
 }
@@ -63,10 +76,12 @@ std::string render_plan_text(const Plan& plan, bool colour) {
   if (plan.enforce_count() == 0) {
     out += "No changes. The host matches the desired state.\n";
   } else {
-    out += fmt::format("\nPlan: {} to create, {} to change, {} to remove.\n", plan.count(ChangeOp::create),
-                       plan.count(ChangeOp::modify), plan.count(ChangeOp::remove));
+    out += fmt::format("\nPlan: {} to create, {} to change, {} to remove.\n",
+                       plan.count(ChangeOp::create), plan.count(ChangeOp::modify),
+                       plan.count(ChangeOp::remove));
   }
-  if (plan.observe_count() > 0) out += fmt::format("Drift observed on {} observe-mode item(s).\n", plan.observe_count());
+  if (plan.observe_count() > 0)
+    out += fmt::format("Drift observed on {} observe-mode item(s).\n", plan.observe_count());
   return out;
 }
 
@@ -82,8 +97,8 @@ Json render_plan_json(const Plan& plan) {
 }
 
 Json render_apply_json(const ApplyResult& result) {
-  static constexpr const char* kOutcomes[] = {"no_changes", "planned", "applied", "awaiting_commit", "rolled_back",
-                                              "rollback_failed"};
+  static constexpr const char* kOutcomes[] = {"no_changes",      "planned",     "applied",
+                                              "awaiting_commit", "rolled_back", "rollback_failed"};
   Json out = render_plan_json(result.plan);
   out["outcome"] = kOutcomes[static_cast<int>(result.outcome)];
   out["writes"] = result.writes;

@@ -18,7 +18,8 @@ std::vector<std::string> context_tokens(const std::vector<std::string>& context)
   for (const auto& part : context) {
     if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
       auto token = part.substr(1, part.size() - 2);
-      if (token.size() >= 2 && token.front() == '"' && token.back() == '"') token = token.substr(1, token.size() - 2);
+      if (token.size() >= 2 && token.front() == '"' && token.back() == '"')
+        token = token.substr(1, token.size() - 2);
       tokens.push_back(token);
     }
   }
@@ -73,7 +74,8 @@ std::string expected_types(const Json& type) {
 
 std::string quoted_name(const std::string& description) {
   auto end = description.rfind('\'');
-  auto begin = end == std::string::npos || end == 0 ? std::string::npos : description.rfind('\'', end - 1);
+  auto begin =
+      end == std::string::npos || end == 0 ? std::string::npos : description.rfind('\'', end - 1);
   if (begin == std::string::npos) return {};
   return description.substr(begin + 1, end - begin - 1);
 }
@@ -92,22 +94,32 @@ Problem explain(const Json& schema, const Json& document, const std::vector<std:
       Json keys = Json::array();
       for (const auto& [key, unused] : (*node)["properties"].items()) keys.push_back(key);
       return keys;
-    }()) : "";
-    return {pointer_append(pointer, field), fmt::format("unknown field '{}' (expected one of: {})", field, allowed)};
+    }())
+                                                               : "";
+    return {pointer_append(pointer, field),
+            fmt::format("unknown field '{}' (expected one of: {})", field, allowed)};
   }
   if (description.find("'type' constraint") != std::string::npos && node && node->contains("type"))
-    return {pointer, fmt::format("expected {}, got {} {}", expected_types((*node)["type"]), json_type_name(value),
-                                 json_brief(value))};
+    return {pointer, fmt::format("expected {}, got {} {}", expected_types((*node)["type"]),
+                                 json_type_name(value), json_brief(value))};
   if (description.find("enum values") != std::string::npos && node && node->contains("enum"))
-    return {pointer, fmt::format("expected one of: {}; got {}", join_values((*node)["enum"]), json_brief(value))};
+    return {pointer, fmt::format("expected one of: {}; got {}", join_values((*node)["enum"]),
+                                 json_brief(value))};
   if (description.find("Missing required property") != std::string::npos)
     return {pointer, fmt::format("missing required field '{}'", quoted_name(description))};
   if (description.find("'pattern' constraint") != std::string::npos && node)
     return {pointer, fmt::format("{} is not valid here{}", json_brief(value),
-                                 node->contains("description") ? " (" + (*node)["description"].get<std::string>() + ")"
-                                 : node->contains("pattern") ? " (must match " + (*node)["pattern"].get<std::string>() + ")"
-                                                             : "")};
-  if (description.find("Expected number") != std::string::npos || description.find("String should") != std::string::npos)
+                                 node->contains("description")
+                                     ? " (" + (*node)["description"].get<std::string>() + ")"
+                                 : node->contains("pattern")
+                                     ? " (must match " + (*node)["pattern"].get<std::string>() + ")"
+                                     : "")};
+  if (description.find("Expected number") != std::string::npos && node &&
+      node->contains("minimum") && node->contains("maximum"))
+    return {pointer,
+            fmt::format("expected a value from {} to {}, got {}", (*node)["minimum"].dump(),
+                        (*node)["maximum"].dump(), json_brief(value))};
+  if (description.find("String should") != std::string::npos)
     return {pointer, fmt::format("{}: got {}", description, json_brief(value))};
   return {pointer, description};
 }
@@ -120,7 +132,8 @@ bool is_cascade(const std::string& description) {
 
 }  // namespace
 
-std::vector<Problem> check_against_schema(const Json& schema, const Json& value, const std::string& base_pointer) {
+std::vector<Problem> check_against_schema(const Json& schema, const Json& value,
+                                          const std::string& base_pointer) {
   valijson::Schema compiled;
   valijson::SchemaParser parser;
   valijson::adapters::NlohmannJsonAdapter schema_adapter(schema);
@@ -134,7 +147,8 @@ std::vector<Problem> check_against_schema(const Json& schema, const Json& value,
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     if (is_cascade(error.description)) continue;
-    auto problem = explain(schema, value, context_tokens(error.context), error.description, base_pointer);
+    auto problem =
+        explain(schema, value, context_tokens(error.context), error.description, base_pointer);
     bool duplicate = std::any_of(problems.begin(), problems.end(), [&](const Problem& p) {
       return p.pointer == problem.pointer && p.message == problem.message;
     });

@@ -10,6 +10,7 @@
 
 namespace opdbus {
 
-std::vector<Problem> check_against_schema(const Json& schema, const Json& value, const std::string& base_pointer);
+std::vector<Problem> check_against_schema(const Json& schema, const Json& value,
+                                          const std::string& base_pointer);
 
 }  // namespace opdbus

@@ -16,7 +16,8 @@ namespace {
 
 bool looks_like_yaml_path(const std::string& path) {
   auto ends_with = [&](const std::string& suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   return ends_with(".yaml") || ends_with(".yml");
 }
@@ -34,7 +35,9 @@ SourceLocation location_of_offset(const std::string& text, size_t offset) {
   return location;
 }
 
-SourceLocation location_of(const YAML::Mark& mark) { return {mark.line + 1, mark.column + 1}; }
+SourceLocation location_of(const YAML::Mark& mark) {
+  return {mark.line + 1, mark.column + 1};
+}
 
 void collect_locations(const YAML::Node& node, const std::string& pointer,
                        std::map<std::string, SourceLocation>& out) {
@@ -66,7 +69,8 @@ Json yaml_scalar(const YAML::Node& node) {
   if (std::regex_match(text, true_re)) return true;
   if (std::regex_match(text, false_re)) return false;
   try {
-    if (std::regex_match(text, int_re)) return text[0] == '-' ? Json(std::stoll(text)) : Json(std::stoull(text));
+    if (std::regex_match(text, int_re))
+      return text[0] == '-' ? Json(std::stoll(text)) : Json(std::stoull(text));
     if (std::regex_match(text, hex_re)) return Json(std::stoull(text, nullptr, 16));
     if (std::regex_match(text, float_re)) return Json(std::stod(text));
   } catch (const std::exception&) {
@@ -87,36 +91,35 @@ Json yaml_to_json(const YAML::Node& node) {
       for (const auto& item : node) out.push_back(yaml_to_json(item));
       return out;
     }
-    case YAML::NodeType::Scalar: return yaml_scalar(node);
-    default: return nullptr;
+    case YAML::NodeType::Scalar:
+      return yaml_scalar(node);
+    default:
+      return nullptr;
   }
 }
 
 Result<StateDocument> parse_json(const std::string& path, const std::string& text) {
-  StateDocument document{path, {}, {}};
+  StateDocument document;
+  document.path = path;
+  document.text = text;
   try {
     document.root = Json::parse(text);
   } catch (const Json::parse_error& error) {
     auto location = location_of_offset(text, error.byte > 0 ? error.byte - 1 : 0);
     std::string what = error.what();
     auto detail = what.find("syntax error");
-    return fail(ErrorCode::invalid_input, "{}:{}:{}: invalid JSON: {}", path, location.line, location.column,
-                detail == std::string::npos ? what : what.substr(detail));
-  }
-  try {
-    collect_locations(YAML::Load(text), "", document.locations);
-  } catch (const YAML::Exception&) {
-    document.locations.clear();  // valid JSON that YAML cannot read: report without line numbers
+    return fail(ErrorCode::invalid_input, "{}:{}:{}: invalid JSON: {}", path, location.line,
+                location.column, detail == std::string::npos ? what : what.substr(detail));
   }
   return document;
 }
 
 Result<StateDocument> parse_yaml(const std::string& path, const std::string& text) {
-  StateDocument document{path, {}, {}};
+  StateDocument document;
+  document.path = path;
+  document.text = text;
   try {
-    auto node = YAML::Load(text);
-    document.root = yaml_to_json(node);
-    collect_locations(node, "", document.locations);
+    document.root = yaml_to_json(YAML::Load(text));
   } catch (const YAML::Exception& error) {
     return fail(ErrorCode::invalid_input, "{}:{}:{}: invalid YAML: {}", path, error.mark.line + 1,
                 error.mark.column + 1, error.msg);
@@ -125,8 +128,8 @@ Result<StateDocument> parse_yaml(const std::string& path, const std::string& tex
 }
 
 std::string format_problems(const StateDocument& document, const std::vector<Problem>& problems) {
-  std::string message = fmt::format("{}: {} problem{} in the desired state", document.path, problems.size(),
-                                    problems.size() == 1 ? "" : "s");
+  std::string message = fmt::format("{}: {} problem{} in the desired state", document.path,
+                                    problems.size(), problems.size() == 1 ? "" : "s");
   for (const auto& problem : problems)
     message += fmt::format("\n  {}: {}: {}", document.locate(problem.pointer),
                            problem.pointer.empty() ? "/" : problem.pointer, problem.message);
@@ -135,19 +138,27 @@ std::string format_problems(const StateDocument& document, const std::vector<Pro
 
 void check_top_level(const Json& root, const Registry& registry, std::vector<Problem>& problems) {
   if (!root.is_object()) {
-    problems.push_back({"", fmt::format("expected an object with \"version\" and \"plugins\", got {}", json_type_name(root))});
+    problems.push_back(
+        {"", fmt::format("expected an object with \"version\" and \"plugins\", got {}",
+                         json_type_name(root))});
     return;
   }
   for (const auto& [key, value] : root.items())
     if (key != "version" && key != "plugins")
-      problems.push_back({pointer_append("", key), fmt::format("unknown field '{}' (expected one of: version, plugins)", key)});
-  if (!root.contains("version")) problems.push_back({"", "missing required field 'version' (use 1)"});
+      problems.push_back(
+          {pointer_append("", key),
+           fmt::format("unknown field '{}' (expected one of: version, plugins)", key)});
+  if (!root.contains("version"))
+    problems.push_back({"", "missing required field 'version' (use 1)"});
   else if (root["version"] != 1)
-    problems.push_back({"/version", fmt::format("unsupported version {} (this op-dbus reads version 1)", json_brief(root["version"]))});
+    problems.push_back(
+        {"/version", fmt::format("unsupported version {} (this op-dbus reads version 1)",
+                                 json_brief(root["version"]))});
   if (!root.contains("plugins")) {
     problems.push_back({"", "missing required field 'plugins'"});
   } else if (!root["plugins"].is_object()) {
-    problems.push_back({"/plugins", fmt::format("expected object, got {}", json_type_name(root["plugins"]))});
+    problems.push_back(
+        {"/plugins", fmt::format("expected object, got {}", json_type_name(root["plugins"]))});
   } else {
     for (const auto& [name, section] : root["plugins"].items()) {
       auto pointer = pointer_append("/plugins", name);
@@ -155,7 +166,8 @@ void check_top_level(const Json& root, const Registry& registry, std::vector<Pro
       if (!plugin) {
         std::string known;
         for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
-        problems.push_back({pointer, fmt::format("unknown plugin '{}' (known plugins: {})", name, known)});
+        problems.push_back(
+            {pointer, fmt::format("unknown plugin '{}' (known plugins: {})", name, known)});
         continue;
       }
       auto schema_problems = check_against_schema(plugin->descriptor().schema, section, pointer);
@@ -168,10 +180,19 @@ void check_top_level(const Json& root, const Registry& registry, std::vector<Pro
 }  // namespace
 
 std::string StateDocument::locate(const std::string& pointer) const {
+  if (!locations_) {
+    locations_.emplace();
+    try {
+      collect_locations(YAML::Load(text), "", *locations_);
+    } catch (const YAML::Exception&) {
+      locations_->clear();  // JSON that YAML cannot read: report without line numbers
+    }
+  }
   std::string current = pointer;
   while (!current.empty()) {
-    auto it = locations.find(current);
-    if (it != locations.end()) return fmt::format("{}:{}:{}", path, it->second.line, it->second.column);
+    auto it = locations_->find(current);
+    if (it != locations_->end())
+      return fmt::format("{}:{}:{}", path, it->second.line, it->second.column);
     current = current.substr(0, current.rfind('/'));
   }
   return path;

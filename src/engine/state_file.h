@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/json_util.h"
@@ -20,12 +21,16 @@ struct SourceLocation {
 
 struct StateDocument {
   std::string path;
+  std::string text;
   Json root;
-  std::map<std::string, SourceLocation> locations;  // JSON pointer -> where it is written
 
-  // "file:line:col" for the pointer or its nearest located ancestor; "file" if none.
+  // "file:line:col" for the pointer or its nearest located ancestor; "file" if none. The
+  // position index is built on first use, so documents without problems never pay for it.
   std::string locate(const std::string& pointer) const;
   const Json& plugins() const { return root["plugins"]; }
+
+ private:
+  mutable std::optional<std::map<std::string, SourceLocation>> locations_;  // pointer -> position
 };
 
 // Parses text (JSON, or YAML when `path` ends in .yaml/.yml or the text is not JSON-like).

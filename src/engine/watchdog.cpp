@@ -2,8 +2,8 @@
 #include "engine/watchdog.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,10 +37,13 @@ void redirect_stdio(const std::filesystem::path& log_path) {
   std::this_thread::sleep_until(until);
   auto reverted = engine.expire_pending(checkpoint_id);
   if (!reverted) {
-    fmt::print(stderr, "op-dbus watchdog: reverting {} failed: {}\n", checkpoint_id, reverted.error().describe());
+    fmt::print(stderr, "op-dbus watchdog: reverting {} failed: {}\n", checkpoint_id,
+               reverted.error().describe());
     std::_Exit(1);
   }
-  if (*reverted) fmt::print("op-dbus watchdog: {} was not committed in time and was rolled back\n", checkpoint_id);
+  if (*reverted)
+    fmt::print("op-dbus watchdog: {} was not committed in time and was rolled back\n",
+               checkpoint_id);
   std::fflush(stdout);
   std::_Exit(0);
 }
@@ -52,8 +55,8 @@ bool is_watchdog(int pid) {
 
 }  // namespace
 
-Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_id, int64_t deadline,
-                                  const std::filesystem::path& log_path) {
+Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_id,
+                                  int64_t deadline, const std::filesystem::path& log_path) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(ErrorCode::io, "pipe: {}", errno_text(errno));
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);

@@ -13,8 +13,8 @@ namespace opdbus {
 
 class Engine;
 
-Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_id, int64_t deadline,
-                                  const std::filesystem::path& log_path);
+Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_id,
+                                  int64_t deadline, const std::filesystem::path& log_path);
 // Stops a watchdog started by spawn_commit_watchdog, if that pid is still one.
 void stop_commit_watchdog(int pid);
 

@@ -13,7 +13,8 @@ void collect_field_changes(const Json& before, const Json& after, const std::str
     }
     if (before.is_object())
       for (const auto& [key, value] : before.items())
-        if (!after.contains(key)) out.push_back({prefix.empty() ? key : prefix + "/" + key, value, Json()});
+        if (!after.contains(key))
+          out.push_back({prefix.empty() ? key : prefix + "/" + key, value, Json()});
     return;
   }
   if (before != after) out.push_back({prefix, before, after});
@@ -23,15 +24,18 @@ void collect_field_changes(const Json& before, const Json& after, const std::str
 
 const char* change_op_name(ChangeOp op) {
   switch (op) {
-    case ChangeOp::create: return "create";
-    case ChangeOp::modify: return "modify";
-    case ChangeOp::remove: return "remove";
+    case ChangeOp::create:
+      return "create";
+    case ChangeOp::modify:
+      return "modify";
+    case ChangeOp::remove:
+      return "remove";
   }
   return "?";
 }
 
 Json Change::to_json() const {
-  Json out = {{"plugin", plugin}, {"kind", kind}, {"id", id}, {"op", change_op_name(op)},
+  Json out = {{"plugin", plugin}, {"kind", kind},   {"id", id},          {"op", change_op_name(op)},
               {"before", before}, {"after", after}, {"observe", observe}};
   if (!pointer.empty()) out["pointer"] = pointer;
   return out;

@@ -16,13 +16,13 @@ const char* change_op_name(ChangeOp op);
 
 struct Change {
   std::string plugin;
-  std::string kind;     // resource type within the plugin ("link", "address", "route")
-  std::string id;       // resource identity within the plugin ("br0", "10.0.0.0/24 table main")
+  std::string kind;  // resource type within the plugin ("link", "address", "route")
+  std::string id;    // resource identity within the plugin ("br0", "10.0.0.0/24 table main")
   ChangeOp op = ChangeOp::modify;
-  Json before;          // declared fields as they are (null when creating)
-  Json after;           // declared fields as desired (null when removing)
-  bool observe = false; // drift on an observe-mode item: reported, never applied
-  std::string pointer;  // where the desired item is in the state file
+  Json before;           // declared fields as they are (null when creating)
+  Json after;            // declared fields as desired (null when removing)
+  bool observe = false;  // drift on an observe-mode item: reported, never applied
+  std::string pointer;   // where the desired item is in the state file
   std::vector<std::string> identity_fields;  // fields of `after` already named by `id`
 
   Json to_json() const;

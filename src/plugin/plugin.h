@@ -25,9 +25,9 @@ struct PluginDescriptor {
   std::string name;
   std::string version;
   std::string description;
-  Json schema;                              // JSON Schema (draft 7) of the plugin's section
+  Json schema;                                // JSON Schema (draft 7) of the plugin's section
   std::vector<std::string> read_only_fields;  // JSON pointers with "*" for array items
-  std::vector<std::string> apply_after;     // plugins whose changes must be applied first
+  std::vector<std::string> apply_after;       // plugins whose changes must be applied first
 };
 
 // A problem found in a desired section, located by JSON pointer relative to the document root.
@@ -73,7 +73,8 @@ class Plugin {
   virtual Availability probe() = 0;
   // Semantic checks the schema cannot express (addresses, references between items).
   // `base_pointer` is where the section sits in the document ("/plugins/net").
-  virtual std::vector<Problem> validate(const Json& section, const std::string& base_pointer) const = 0;
+  virtual std::vector<Problem> validate(const Json& section,
+                                        const std::string& base_pointer) const = 0;
   virtual Result<Json> query() = 0;
   virtual Result<std::vector<Change>> diff(const Json& current, const Json& desired) = 0;
   virtual Result<ApplyReport> apply(const std::vector<Change>& changes) = 0;

@@ -34,8 +34,9 @@ std::vector<Plugin*> Registry::ordered() const {
     for (const auto& plugin : plugins_) {
       const auto& descriptor = plugin->descriptor();
       if (placed.count(descriptor.name)) continue;
-      bool ready = std::all_of(descriptor.apply_after.begin(), descriptor.apply_after.end(),
-                               [&](const std::string& dep) { return placed.count(dep) || !find(dep); });
+      bool ready =
+          std::all_of(descriptor.apply_after.begin(), descriptor.apply_after.end(),
+                      [&](const std::string& dep) { return placed.count(dep) || !find(dep); });
       if (!ready) continue;
       out.push_back(plugin.get());
       placed.insert(descriptor.name);

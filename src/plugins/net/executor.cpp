@@ -38,11 +38,13 @@ class Executor {
   }
 
  private:
-  static std::vector<const Change*> select(const std::vector<Change>& changes, const std::string& kind,
+  static std::vector<const Change*> select(const std::vector<Change>& changes,
+                                           const std::string& kind,
                                            std::initializer_list<ChangeOp> ops) {
     std::vector<const Change*> out;
     for (const auto& change : changes)
-      if (change.kind == kind && std::find(ops.begin(), ops.end(), change.op) != ops.end()) out.push_back(&change);
+      if (change.kind == kind && std::find(ops.begin(), ops.end(), change.op) != ops.end())
+        out.push_back(&change);
     return out;
   }
 
@@ -54,7 +56,8 @@ class Executor {
 
   Result<int> index_of(const std::string& name) const {
     auto it = indexes_.find(name);
-    if (it == indexes_.end()) return fail(ErrorCode::not_found, "interface '{}' does not exist", name);
+    if (it == indexes_.end())
+      return fail(ErrorCode::not_found, "interface '{}' does not exist", name);
     return it->second;
   }
 
@@ -67,9 +70,12 @@ class Executor {
       if (!tolerated.count(failure.error)) real.push_back(std::move(failure));
     writes_ += requests.size() - real.size();
     if (real.empty()) return ok();
-    std::string message = fmt::format("could not {} ({} of {} requests failed)", action, real.size(), requests.size());
-    for (size_t i = 0; i < real.size() && i < kFailuresShown; ++i) message += "\n  " + real[i].describe();
-    if (real.size() > kFailuresShown) message += fmt::format("\n  ... and {} more", real.size() - kFailuresShown);
+    std::string message = fmt::format("could not {} ({} of {} requests failed)", action,
+                                      real.size(), requests.size());
+    for (size_t i = 0; i < real.size() && i < kFailuresShown; ++i)
+      message += "\n  " + real[i].describe();
+    if (real.size() > kFailuresShown)
+      message += fmt::format("\n  ... and {} more", real.size() - kFailuresShown);
     return fail(ErrorCode::kernel, message);
   }
 
@@ -127,7 +133,8 @@ class Executor {
     std::vector<Request> requests;
     for (const auto* change : changes) {
       auto index = index_of(change->id);
-      if (index) requests.push_back({netlink::build_link_delete(*index), "interface " + change->id});
+      if (index)
+        requests.push_back({netlink::build_link_delete(*index), "interface " + change->id});
     }
     TRY(execute(requests, "remove interfaces", {ENODEV}));
     return requests.empty() ? ok() : refresh_links();
@@ -135,7 +142,8 @@ class Executor {
 
   static std::string parent_of(const Json& after) {
     for (const char* kind : {"vlan", "macvlan", "vxlan"})
-      if (after.contains(kind) && after[kind].contains("base")) return after[kind]["base"].get<std::string>();
+      if (after.contains(kind) && after[kind].contains("base"))
+        return after[kind]["base"].get<std::string>();
     return {};
   }
 
@@ -156,7 +164,8 @@ class Executor {
 
   static Result<netlink::LinkKindData> kind_data(const Json& after) {
     netlink::LinkKindData data;
-    if (after.contains("bridge") && after["bridge"].contains("stp")) data.bridge_stp = after["bridge"]["stp"].get<bool>();
+    if (after.contains("bridge") && after["bridge"].contains("stp"))
+      data.bridge_stp = after["bridge"]["stp"].get<bool>();
     if (after.contains("vlan")) {
       const auto& vlan = after["vlan"];
       if (vlan.contains("id")) data.vlan_id = vlan["id"].get<uint16_t>();
@@ -166,8 +175,10 @@ class Executor {
       const auto& vxlan = after["vxlan"];
       if (vxlan.contains("id")) data.vxlan_id = vxlan["id"].get<uint32_t>();
       if (vxlan.contains("port")) data.vxlan_port = vxlan["port"].get<uint16_t>();
-      if (vxlan.contains("local")) data.vxlan_local = TRY(IpAddress::parse(vxlan["local"].get<std::string>()));
-      if (vxlan.contains("remote")) data.vxlan_remote = TRY(IpAddress::parse(vxlan["remote"].get<std::string>()));
+      if (vxlan.contains("local"))
+        data.vxlan_local = TRY(IpAddress::parse(vxlan["local"].get<std::string>()));
+      if (vxlan.contains("remote"))
+        data.vxlan_remote = TRY(IpAddress::parse(vxlan["remote"].get<std::string>()));
     }
     if (after.contains("macvlan") && after["macvlan"].contains("mode"))
       data.macvlan_mode = macvlan_mode_value(after["macvlan"]["mode"].get<std::string>());
@@ -185,14 +196,16 @@ class Executor {
         created_with_pair_.insert(change->id);
         continue;
       }
-      if (change->after["type"] == "veth") peers.insert(change->after["veth"]["peer"].get<std::string>());
+      if (change->after["type"] == "veth")
+        peers.insert(change->after["veth"]["peer"].get<std::string>());
       pending.push_back(change);
     }
     while (!pending.empty()) {
       std::set<std::string> waiting;
       for (const auto* change : pending) {
         waiting.insert(change->id);
-        if (change->after["type"] == "veth") waiting.insert(change->after["veth"]["peer"].get<std::string>());
+        if (change->after["type"] == "veth")
+          waiting.insert(change->after["veth"]["peer"].get<std::string>());
       }
       std::vector<Request> requests;
       std::vector<const Change*> later;
@@ -204,7 +217,8 @@ class Executor {
         auto link = TRY(to_link_create(*change));
         requests.push_back({netlink::build_link_create(link), "interface " + change->id});
       }
-      if (requests.empty()) return fail(ErrorCode::invalid_input, "interfaces refer to each other as base in a cycle");
+      if (requests.empty())
+        return fail(ErrorCode::invalid_input, "interfaces refer to each other as base in a cycle");
       TRY(execute(requests, "create interfaces"));
       TRY(refresh_links());
       pending = std::move(later);
@@ -218,10 +232,13 @@ class Executor {
     const bool created = change.op == ChangeOp::create;
     if (after.contains("state")) update.up = after["state"] == "up";
     if (after.contains("master"))
-      update.master = after["master"].is_null() ? 0 : TRY(index_of(after["master"].get<std::string>()));
+      update.master =
+          after["master"].is_null() ? 0 : TRY(index_of(after["master"].get<std::string>()));
     // A bridge's MTU follows its ports unless set after creation, so it is always set here.
-    const bool mtu_after_create = created_with_pair_.count(change.id) || after.value("type", "") == "bridge";
-    if (after.contains("mtu") && (!created || mtu_after_create)) update.mtu = after["mtu"].get<uint32_t>();
+    const bool mtu_after_create =
+        created_with_pair_.count(change.id) || after.value("type", "") == "bridge";
+    if (after.contains("mtu") && (!created || mtu_after_create))
+      update.mtu = after["mtu"].get<uint32_t>();
     if (!created || created_with_pair_.count(change.id)) {
       if (after.contains("mac_address")) update.mac = after["mac_address"].get<std::string>();
     }
@@ -245,7 +262,8 @@ class Executor {
     return execute(requests, "configure interfaces");
   }
 
-  static void add_altname_requests(const Change& change, int index, std::vector<Request>& requests) {
+  static void add_altname_requests(const Change& change, int index,
+                                   std::vector<Request>& requests) {
     if (!change.after.contains("altnames")) return;
     std::set<std::string> wanted, have;
     for (const auto& name : change.after["altnames"]) wanted.insert(name.get<std::string>());
@@ -253,23 +271,27 @@ class Executor {
       for (const auto& name : change.before["altnames"]) have.insert(name.get<std::string>());
     for (const auto& name : have)
       if (!wanted.count(name))
-        requests.push_back({netlink::build_link_altname(index, name, false), "altname " + name + " of " + change.id});
+        requests.push_back({netlink::build_link_altname(index, name, false),
+                            "altname " + name + " of " + change.id});
     for (const auto& name : wanted)
       if (!have.count(name))
-        requests.push_back({netlink::build_link_altname(index, name, true), "altname " + name + " of " + change.id});
+        requests.push_back({netlink::build_link_altname(index, name, true),
+                            "altname " + name + " of " + change.id});
   }
 
   Status add_addresses(const std::vector<const Change*>& changes) {
     std::vector<Request> requests;
     for (const auto* change : changes)
-      requests.push_back({netlink::build_address_add(TRY(to_address(change->after))), "address " + change->id});
+      requests.push_back(
+          {netlink::build_address_add(TRY(to_address(change->after))), "address " + change->id});
     return execute(requests, "add addresses");
   }
 
   Status add_routes(const std::vector<const Change*>& changes) {
     std::vector<Request> requests;
     for (const auto* change : changes)
-      requests.push_back({netlink::build_route_replace(TRY(to_route(change->after))), "route " + change->id});
+      requests.push_back(
+          {netlink::build_route_replace(TRY(to_route(change->after))), "route " + change->id});
     return execute(requests, "add routes");
   }
 

@@ -16,21 +16,28 @@ namespace {
 using netlink::IpAddress;
 using netlink::Prefix;
 
-constexpr std::array<std::pair<const char*, uint32_t>, 5> kMacvlanModes{{
-    {"private", MACVLAN_MODE_PRIVATE}, {"vepa", MACVLAN_MODE_VEPA}, {"bridge", MACVLAN_MODE_BRIDGE},
-    {"passthru", MACVLAN_MODE_PASSTHRU}, {"source", MACVLAN_MODE_SOURCE}}};
-constexpr std::array<const char*, 7> kBondModes{"balance-rr", "active-backup", "balance-xor", "broadcast",
-                                                "802.3ad", "balance-tlb", "balance-alb"};
-constexpr std::array<std::pair<const char*, uint8_t>, 4> kScopes{
-    {{"universe", RT_SCOPE_UNIVERSE}, {"site", RT_SCOPE_SITE}, {"link", RT_SCOPE_LINK}, {"host", RT_SCOPE_HOST}}};
-constexpr std::array<std::pair<const char*, uint8_t>, 4> kRouteTypes{{{"unicast", RTN_UNICAST},
-                                                                     {"blackhole", RTN_BLACKHOLE},
-                                                                     {"unreachable", RTN_UNREACHABLE},
-                                                                     {"prohibit", RTN_PROHIBIT}}};
+constexpr std::array<std::pair<const char*, uint32_t>, 5> kMacvlanModes{
+    {{"private", MACVLAN_MODE_PRIVATE},
+     {"vepa", MACVLAN_MODE_VEPA},
+     {"bridge", MACVLAN_MODE_BRIDGE},
+     {"passthru", MACVLAN_MODE_PASSTHRU},
+     {"source", MACVLAN_MODE_SOURCE}}};
+constexpr std::array<const char*, 7> kBondModes{"balance-rr", "active-backup", "balance-xor",
+                                                "broadcast",  "802.3ad",       "balance-tlb",
+                                                "balance-alb"};
+constexpr std::array<std::pair<const char*, uint8_t>, 4> kScopes{{{"universe", RT_SCOPE_UNIVERSE},
+                                                                  {"site", RT_SCOPE_SITE},
+                                                                  {"link", RT_SCOPE_LINK},
+                                                                  {"host", RT_SCOPE_HOST}}};
+constexpr std::array<std::pair<const char*, uint8_t>, 4> kRouteTypes{
+    {{"unicast", RTN_UNICAST},
+     {"blackhole", RTN_BLACKHOLE},
+     {"unreachable", RTN_UNREACHABLE},
+     {"prohibit", RTN_PROHIBIT}}};
 
 const char* operstate_name(uint8_t state) {
-  static constexpr std::array<const char*, 7> names{"unknown", "notpresent", "down", "lowerlayerdown",
-                                                    "testing", "dormant", "up"};
+  static constexpr std::array<const char*, 7> names{
+      "unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"};
   return state < names.size() ? names[state] : "unknown";
 }
 
@@ -51,9 +58,7 @@ Json kind_section(const KernelState& state, const netlink::Link& link) {
   Json out = Json::object();
   if (link.kind == "bridge") {
     if (data.bridge_stp) out["stp"] = *data.bridge_stp;
-    Json ports = Json::array();
-    for (const auto& port : state.links)
-      if (port.master == link.index) ports.push_back(port.name);
+    auto ports = state.ports_of(link.index);
     std::sort(ports.begin(), ports.end());
     out["ports"] = ports;
   } else if (link.kind == "veth") {
@@ -78,7 +83,8 @@ Json kind_section(const KernelState& state, const netlink::Link& link) {
 
 Json address_json(const netlink::Address& address) {
   Json out = {{"ip", address.ip.to_string()}, {"prefix", address.prefix}};
-  if (address.preferred_lifetime != UINT32_MAX) out["preferred_lifetime"] = address.preferred_lifetime;
+  if (address.preferred_lifetime != UINT32_MAX)
+    out["preferred_lifetime"] = address.preferred_lifetime;
   if (address.valid_lifetime != UINT32_MAX) out["valid_lifetime"] = address.valid_lifetime;
   return out;
 }
@@ -92,7 +98,9 @@ bool address_less(const Json& a, const Json& b) {
 }
 
 Json link_json(const KernelState& state, const netlink::Link& link) {
-  Json out = {{"name", link.name}, {"type", link_type(link)}, {"state", link.up() ? "up" : "down"},
+  Json out = {{"name", link.name},
+              {"type", link_type(link)},
+              {"state", link.up() ? "up" : "down"},
               {"mtu", link.mtu}};
   if (!link.mac.empty() && link.device_type == ARPHRD_ETHER) out["mac_address"] = link.mac;
   if (link.master) out["master"] = link_name(state, link.master);
@@ -104,9 +112,9 @@ Json link_json(const KernelState& state, const netlink::Link& link) {
   Json kind = kind_section(state, link);
   if (!kind.empty()) out[link_type(link)] = kind;
   Json v4 = Json::array(), v6 = Json::array();
-  for (const auto& address : state.addresses) {
-    if (address.index != link.index || address.ip.is_ipv6_link_local()) continue;
-    (address.ip.family == AF_INET ? v4 : v6).push_back(address_json(address));
+  for (const auto* address : state.addresses_of(link.index)) {
+    if (address->ip.is_ipv6_link_local()) continue;
+    (address->ip.family == AF_INET ? v4 : v6).push_back(address_json(*address));
   }
   std::sort(v4.begin(), v4.end(), address_less);
   std::sort(v6.begin(), v6.end(), address_less);
@@ -131,7 +139,8 @@ std::string name_of(const Table& table, uint32_t value) {
 }
 
 template <typename Table>
-auto value_of(const Table& table, const std::string& name) -> std::optional<decltype(table[0].second)> {
+auto value_of(const Table& table, const std::string& name)
+    -> std::optional<decltype(table[0].second)> {
   for (const auto& [entry, number] : table)
     if (name == entry) return number;
   return std::nullopt;
@@ -162,7 +171,8 @@ Result<Json> normalise_interface(const Json& interface) {
     std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
     out["mac_address"] = mac;
   }
-  if (out.contains("master") && out["master"].is_string() && out["master"].get<std::string>().empty())
+  if (out.contains("master") && out["master"].is_string() &&
+      out["master"].get<std::string>().empty())
     out["master"] = nullptr;
   if (out.contains("altnames")) {
     auto altnames = out["altnames"].get<std::vector<std::string>>();
@@ -177,13 +187,15 @@ Result<Json> normalise_interface(const Json& interface) {
   for (const char* family : {"ipv4", "ipv6"}) {
     if (!out.contains(family) || !out[family].contains("address")) continue;
     Json addresses = Json::array();
-    for (const auto& address : out[family]["address"]) addresses.push_back(TRY(normalise_address(address)));
+    for (const auto& address : out[family]["address"])
+      addresses.push_back(TRY(normalise_address(address)));
     std::sort(addresses.begin(), addresses.end(), address_less);
     out[family]["address"] = addresses;
   }
   for (const char* ip_field : {"local", "remote"}) {
     if (out.contains("vxlan") && out["vxlan"].contains(ip_field))
-      out["vxlan"][ip_field] = TRY(IpAddress::parse(out["vxlan"][ip_field].get<std::string>())).to_string();
+      out["vxlan"][ip_field] =
+          TRY(IpAddress::parse(out["vxlan"][ip_field].get<std::string>())).to_string();
   }
   return out;
 }
@@ -205,16 +217,32 @@ Result<Json> normalise_route(const Json& route) {
 
 }  // namespace
 
-const netlink::Link* KernelState::link_by_name(const std::string& name) const {
-  for (const auto& link : links)
-    if (link.name == name) return &link;
-  return nullptr;
+void KernelState::index() {
+  by_index_.clear();
+  addresses_by_link_.clear();
+  ports_by_master_.clear();
+  for (size_t i = 0; i < links.size(); ++i) {
+    by_index_[links[i].index] = i;
+    if (links[i].master) ports_by_master_[links[i].master].push_back(links[i].name);
+  }
+  for (const auto& address : addresses) addresses_by_link_[address.index].push_back(&address);
 }
 
 const netlink::Link* KernelState::link_by_index(int index) const {
-  for (const auto& link : links)
-    if (link.index == index) return &link;
-  return nullptr;
+  auto it = by_index_.find(index);
+  return it == by_index_.end() ? nullptr : &links[it->second];
+}
+
+const std::vector<const netlink::Address*>& KernelState::addresses_of(int index) const {
+  static const std::vector<const netlink::Address*> kNone;
+  auto it = addresses_by_link_.find(index);
+  return it == addresses_by_link_.end() ? kNone : it->second;
+}
+
+const std::vector<std::string>& KernelState::ports_of(int index) const {
+  static const std::vector<std::string> kNone;
+  auto it = ports_by_master_.find(index);
+  return it == ports_by_master_.end() ? kNone : it->second;
 }
 
 Result<std::vector<netlink::Link>> read_links(netlink::Socket& socket) {
@@ -240,14 +268,16 @@ Result<KernelState> read_kernel_state(netlink::Socket& socket) {
       return ok();
     }));
   }
+  state.index();
   return state;
 }
 
 Json normalise(const KernelState& state) {
   Json interfaces = Json::array();
   for (const auto& link : state.links) interfaces.push_back(link_json(state, link));
-  std::sort(interfaces.begin(), interfaces.end(),
-            [](const Json& a, const Json& b) { return a["index"].get<int>() < b["index"].get<int>(); });
+  std::sort(interfaces.begin(), interfaces.end(), [](const Json& a, const Json& b) {
+    return a["index"].get<int>() < b["index"].get<int>();
+  });
   Json routes = Json::array();
   for (const auto& route : state.routes) routes.push_back(route_json(state, route));
   std::sort(routes.begin(), routes.end(),
@@ -264,12 +294,15 @@ Result<Json> normalise_desired(const Json& section) {
   }
   if (section.contains("routes")) {
     out["routes"] = Json::array();
-    for (const auto& route : section["routes"]) out["routes"].push_back(TRY(normalise_route(route)));
+    for (const auto& route : section["routes"])
+      out["routes"].push_back(TRY(normalise_route(route)));
   }
   return out;
 }
 
-uint32_t default_metric(int family) { return family == AF_INET6 ? 1024 : 0; }
+uint32_t default_metric(int family) {
+  return family == AF_INET6 ? 1024 : 0;
+}
 
 int route_family(const Json& route) {
   auto prefix = Prefix::parse(route["destination"].get<std::string>());
@@ -292,8 +325,12 @@ bool is_creatable_type(const std::string& type) {
   return std::find(kCreatable.begin(), kCreatable.end(), type) != kCreatable.end();
 }
 
-std::optional<uint32_t> macvlan_mode_value(const std::string& name) { return value_of(kMacvlanModes, name); }
-std::string macvlan_mode_name(uint32_t value) { return name_of(kMacvlanModes, value); }
+std::optional<uint32_t> macvlan_mode_value(const std::string& name) {
+  return value_of(kMacvlanModes, name);
+}
+std::string macvlan_mode_name(uint32_t value) {
+  return name_of(kMacvlanModes, value);
+}
 
 std::optional<uint8_t> bond_mode_value(const std::string& name) {
   for (size_t i = 0; i < kBondModes.size(); ++i)
@@ -304,7 +341,11 @@ std::string bond_mode_name(uint8_t value) {
   return value < kBondModes.size() ? kBondModes[value] : std::to_string(value);
 }
 
-std::optional<uint8_t> route_scope_value(const std::string& name) { return value_of(kScopes, name); }
-std::optional<uint8_t> route_type_value(const std::string& name) { return value_of(kRouteTypes, name); }
+std::optional<uint8_t> route_scope_value(const std::string& name) {
+  return value_of(kScopes, name);
+}
+std::optional<uint8_t> route_type_value(const std::string& name) {
+  return value_of(kRouteTypes, name);
+}
 
 }  // namespace opdbus::net

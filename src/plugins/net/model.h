@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/json_util.h"
@@ -22,8 +23,16 @@ struct KernelState {
   std::vector<netlink::Address> addresses;
   std::vector<netlink::Route> routes;
 
-  const netlink::Link* link_by_name(const std::string& name) const;
+  // Builds the lookup indexes; call after filling the vectors.
+  void index();
   const netlink::Link* link_by_index(int index) const;
+  const std::vector<const netlink::Address*>& addresses_of(int index) const;
+  const std::vector<std::string>& ports_of(int index) const;
+
+ private:
+  std::unordered_map<int, size_t> by_index_;
+  std::unordered_map<int, std::vector<const netlink::Address*>> addresses_by_link_;
+  std::unordered_map<int, std::vector<std::string>> ports_by_master_;
 };
 
 Result<KernelState> read_kernel_state(netlink::Socket& socket);
@@ -36,7 +45,7 @@ Result<Json> normalise_desired(const Json& section);
 constexpr uint32_t kMainTable = 254;
 uint32_t default_metric(int family);
 int route_family(const Json& route);
-std::string route_key(const Json& route);  // "10.9.0.0/16 table 254 metric 0"
+std::string route_key(const Json& route);      // "10.9.0.0/16 table 254 metric 0"
 std::string address_key(const Json& address);  // "10.0.0.1/24"
 
 // Interface types op-dbus can create; others can only be configured when they exist.

@@ -59,7 +59,8 @@ class NetPlugin final : public Plugin {
     return {true, fmt::format("rtnetlink: {} links in this network namespace", links->size())};
   }
 
-  std::vector<Problem> validate(const Json& section, const std::string& base_pointer) const override {
+  std::vector<Problem> validate(const Json& section,
+                                const std::string& base_pointer) const override {
     return validate_section(section, base_pointer);
   }
 
@@ -83,13 +84,16 @@ class NetPlugin final : public Plugin {
     Json interfaces = Json::object();
     for (const auto& name : touched_links) interfaces[name] = {{"name", name}, {"state", "absent"}};
     for (const auto& link : current["interfaces"])
-      if (touched_links.count(link["name"].get<std::string>())) interfaces[link["name"].get<std::string>()] = link;
+      if (touched_links.count(link["name"].get<std::string>()))
+        interfaces[link["name"].get<std::string>()] = link;
     Json routes = Json::object();
     for (const auto& change : changes) {
       if (change.kind != "route") continue;
       const auto& route = change.after.is_object() ? change.after : change.before;
-      routes[change.id] = {{"destination", route["destination"]}, {"table", route["table"]},
-                           {"metric", route["metric"]}, {"state", "absent"}};
+      routes[change.id] = {{"destination", route["destination"]},
+                           {"table", route["table"]},
+                           {"metric", route["metric"]},
+                           {"state", "absent"}};
     }
     for (const auto& route : current["routes"])
       if (routes.contains(route_key(route)) || touched_links.count(route.value("dev", "")))
@@ -108,18 +112,22 @@ class NetPlugin final : public Plugin {
     }
     auto remaining = TRY(plan_changes(TRY(query()), desired));
     if (remaining.empty()) return report;
-    return fail(ErrorCode::verify_failed, "restore did not converge: {} {} still differs", remaining.size(),
-                remaining.front().kind + " " + remaining.front().id);
+    return fail(ErrorCode::verify_failed, "restore did not converge: {} {} still differs",
+                remaining.size(), remaining.front().kind + " " + remaining.front().id);
   }
 
   Result<std::unique_ptr<Watch>> watch(WatchCallback callback) override {
     auto socket = TRY(netlink::Socket::open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
                                             RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE));
-    return std::unique_ptr<Watch>(std::make_unique<NetWatch>(std::move(socket), std::move(callback)));
+    return std::unique_ptr<Watch>(
+        std::make_unique<NetWatch>(std::move(socket), std::move(callback)));
   }
 
  private:
-  static std::set<std::string> touched_link_names(const Json& current, const std::vector<Change>& changes) {
+  // Links a change touches, plus those it changes as a side effect: a veth's peer, and the
+  // ports, vlans and macvlans of a link that goes away (transitively).
+  static std::set<std::string> touched_link_names(const Json& current,
+                                                  const std::vector<Change>& changes) {
     std::set<std::string> touched, removed;
     for (const auto& change : changes) {
       if (change.kind == "link") touched.insert(change.id);
@@ -127,15 +135,22 @@ class NetPlugin final : public Plugin {
       if (change.kind == "link" && change.after.is_object() && change.after.contains("veth"))
         touched.insert(change.after["veth"]["peer"].get<std::string>());
       if (change.kind == "address")
-        touched.insert((change.after.is_object() ? change.after : change.before)["interface"].get<std::string>());
+        touched.insert((change.after.is_object() ? change.after : change.before)["interface"]
+                           .get<std::string>());
     }
-    for (const auto& link : current["interfaces"]) {
-      const auto name = link["name"].get<std::string>();
-      if (touched.count(name) && link.contains("veth") && link["veth"].contains("peer"))
-        touched.insert(link["veth"]["peer"].get<std::string>());
-      for (const char* kind : {"vlan", "macvlan"})
-        if (link.contains(kind) && removed.count(link[kind].value("base", ""))) touched.insert(name);
-      if (removed.count(link.value("master", ""))) touched.insert(name);
+    for (size_t before = 0; before != touched.size() + removed.size();) {
+      before = touched.size() + removed.size();
+      for (const auto& link : current["interfaces"]) {
+        const auto name = link["name"].get<std::string>();
+        const auto peer = link.contains("veth") ? link["veth"].value("peer", "") : "";
+        if (touched.count(name) && !peer.empty()) touched.insert(peer);
+        if (removed.count(name) && !peer.empty()) removed.insert(peer);
+        for (const char* kind : {"vlan", "macvlan"})
+          if (link.contains(kind) && removed.count(link[kind].value("base", "")))
+            removed.insert(name);
+        if (removed.count(link.value("master", ""))) touched.insert(name);
+      }
+      touched.insert(removed.begin(), removed.end());
     }
     return touched;
   }
@@ -164,6 +179,8 @@ class NetPlugin final : public Plugin {
 
 }  // namespace
 
-std::unique_ptr<Plugin> make_net_plugin() { return std::make_unique<NetPlugin>(); }
+std::unique_ptr<Plugin> make_net_plugin() {
+  return std::make_unique<NetPlugin>();
+}
 
 }  // namespace opdbus::net

@@ -41,7 +41,7 @@ constexpr const char* kSchema = R"JSON({
                  "description": "bridge, veth, macvlan, vxlan, dummy, vlan, bond, ifb (creatable), or the kind of an existing link"},
         "state": {"type": "string", "enum": ["up", "down", "absent"]},
         "mode": {"$ref": "#/definitions/mode"},
-        "mtu": {"type": "integer", "minimum": 68, "maximum": 65535},
+        "mtu": {"type": "integer", "minimum": 68, "maximum": 2147483647},
         "mac_address": {"type": "string", "pattern": "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"},
         "master": {"type": ["string", "null"], "description": "bridge or bond this link is a port of; null for none"},
         "altnames": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 127}},

@@ -15,18 +15,22 @@ using netlink::Prefix;
 
 struct Checker {
   std::vector<Problem> problems;
-  void add(std::string pointer, std::string message) { problems.push_back({std::move(pointer), std::move(message)}); }
+  void add(std::string pointer, std::string message) {
+    problems.push_back({std::move(pointer), std::move(message)});
+  }
 };
 
 const std::set<std::string> kKindSections{"bridge", "veth", "vlan", "vxlan", "macvlan", "bond"};
 
 void check_addresses(Checker& checker, const Json& interface, const std::string& pointer) {
-  for (const auto& [family_name, family] : {std::pair{"ipv4", AF_INET}, std::pair{"ipv6", AF_INET6}}) {
+  for (const auto& [family_name, family] :
+       {std::pair{"ipv4", AF_INET}, std::pair{"ipv6", AF_INET6}}) {
     if (!interface.contains(family_name) || !interface[family_name].contains("address")) continue;
     std::set<std::string> seen;
     const auto& list = interface[family_name]["address"];
     for (size_t i = 0; i < list.size(); ++i) {
-      auto item_pointer = pointer_append(pointer_append(pointer_append(pointer, family_name), "address"), i);
+      auto item_pointer =
+          pointer_append(pointer_append(pointer_append(pointer, family_name), "address"), i);
       auto ip = IpAddress::parse(list[i]["ip"].get<std::string>());
       if (!ip) {
         checker.add(item_pointer + "/ip", ip.error().message);
@@ -43,9 +47,11 @@ void check_addresses(Checker& checker, const Json& interface, const std::string&
                                                           netlink::max_prefix_length(family)));
       if (list[i].contains("preferred_lifetime") && list[i].contains("valid_lifetime") &&
           list[i]["preferred_lifetime"].get<uint64_t>() > list[i]["valid_lifetime"].get<uint64_t>())
-        checker.add(item_pointer + "/preferred_lifetime", "preferred_lifetime exceeds valid_lifetime");
+        checker.add(item_pointer + "/preferred_lifetime",
+                    "preferred_lifetime exceeds valid_lifetime");
       if (!seen.insert(ip->to_string()).second)
-        checker.add(item_pointer + "/ip", fmt::format("address {} is listed twice", ip->to_string()));
+        checker.add(item_pointer + "/ip",
+                    fmt::format("address {} is listed twice", ip->to_string()));
     }
   }
 }
@@ -88,16 +94,17 @@ void check_route(Checker& checker, const Json& route, const std::string& pointer
   if (text != "default" && text.find('/') != std::string::npos) {
     auto given = IpAddress::parse(text.substr(0, text.find('/')));
     if (given && !(*given == destination->address))
-      checker.add(pointer + "/destination", fmt::format("'{}' has host bits set; did you mean '{}'?", text,
-                                                        destination->to_string()));
+      checker.add(pointer + "/destination",
+                  fmt::format("'{}' has host bits set; did you mean '{}'?", text,
+                              destination->to_string()));
   }
   if (gateway && gateway->family != destination->address.family)
     checker.add(pointer + "/gateway", "gateway and destination are of different address families");
   const auto type = route.value("type", "unicast");
   if (type != "unicast" && (route.contains("gateway") || route.contains("dev")))
     checker.add(pointer + "/type", fmt::format("a {} route takes neither gateway nor dev", type));
-  if (type == "unicast" && route.value("state", "present") != "absent" && !route.contains("gateway") &&
-      !route.contains("dev"))
+  if (type == "unicast" && route.value("state", "present") != "absent" &&
+      !route.contains("gateway") && !route.contains("dev"))
     checker.add(pointer, "a unicast route needs a gateway or a dev");
 }
 
@@ -123,7 +130,8 @@ std::vector<Problem> validate_section(const Json& section, const std::string& ba
     if (checker.problems.size() != before) continue;
     auto normalised = normalise_desired(Json{{"routes", Json::array({routes[i]})}});
     if (normalised && !route_keys.insert(route_key((*normalised)["routes"][0])).second)
-      checker.add(pointer, fmt::format("route {} is declared twice", route_key((*normalised)["routes"][0])));
+      checker.add(pointer,
+                  fmt::format("route {} is declared twice", route_key((*normalised)["routes"][0])));
   }
   return checker.problems;
 }

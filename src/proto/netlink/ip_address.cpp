@@ -9,7 +9,9 @@
 
 namespace opdbus::netlink {
 
-int max_prefix_length(int family) { return family == AF_INET ? 32 : 128; }
+int max_prefix_length(int family) {
+  return family == AF_INET ? 32 : 128;
+}
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
   std::string copy(text);
@@ -59,11 +61,14 @@ Result<Prefix> Prefix::parse(std::string_view text, int default_family) {
   if (slash != std::string_view::npos) {
     auto digits = text.substr(slash + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
-    if (ec != std::errc() || end != digits.data() + digits.size() || length < 0 || length > max_length)
-      return fail(ErrorCode::invalid_input, "'{}' has an invalid prefix length (0-{})", text, max_length);
+    if (ec != std::errc() || end != digits.data() + digits.size() || length < 0 ||
+        length > max_length)
+      return fail(ErrorCode::invalid_input, "'{}' has an invalid prefix length (0-{})", text,
+                  max_length);
   }
   out.length = static_cast<uint8_t>(length);
-  for (int bit = length; bit < max_length; ++bit) out.address.bytes[bit / 8] &= ~(0x80 >> (bit % 8));
+  for (int bit = length; bit < max_length; ++bit)
+    out.address.bytes[bit / 8] &= ~(0x80 >> (bit % 8));
   return out;
 }
 

@@ -44,7 +44,8 @@ class Message {
 // (libmnl's mnl_attr_for_each macros rely on C's implicit void* conversion.)
 template <typename Visitor>
 void for_each_attribute(const nlmsghdr* nlh, size_t offset, Visitor&& visit) {
-  const auto* begin = reinterpret_cast<const uint8_t*>(nlh) + NLMSG_ALIGN(sizeof(nlmsghdr)) + NLMSG_ALIGN(offset);
+  const auto* begin =
+      reinterpret_cast<const uint8_t*>(nlh) + NLMSG_ALIGN(sizeof(nlmsghdr)) + NLMSG_ALIGN(offset);
   const auto* end = reinterpret_cast<const uint8_t*>(nlh) + nlh->nlmsg_len;
   while (begin + sizeof(nlattr) <= end) {
     const auto* attr = reinterpret_cast<const nlattr*>(begin);

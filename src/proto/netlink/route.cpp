@@ -15,11 +15,18 @@
 namespace opdbus::netlink {
 namespace {
 
-uint16_t vlan_protocol_number(const std::string& name) { return name == "802.1ad" ? 0x88a8 : 0x8100; }
+uint16_t vlan_protocol_number(const std::string& name) {
+  return name == "802.1ad" ? 0x88a8 : 0x8100;
+}
 
-void put_kind_data(Message& message, const std::string& kind, const LinkKindData& data) {
+// `vxlan_base` (IFLA_VXLAN_LINK) shares the one IFLA_INFO_DATA nest: the kernel keeps only the
+// last nest of a type.
+void put_kind_data(Message& message, const std::string& kind, const LinkKindData& data,
+                   int vxlan_base = 0) {
   auto* data_nest = message.begin_nested(IFLA_INFO_DATA);
-  if (kind == "bridge" && data.bridge_stp) message.put_u32(IFLA_BR_STP_STATE, *data.bridge_stp ? 1 : 0);
+  if (vxlan_base) message.put_u32(IFLA_VXLAN_LINK, static_cast<uint32_t>(vxlan_base));
+  if (kind == "bridge" && data.bridge_stp)
+    message.put_u32(IFLA_BR_STP_STATE, *data.bridge_stp ? 1 : 0);
   if (kind == "vlan" && data.vlan_id) message.put_u16(IFLA_VLAN_ID, *data.vlan_id);
   if (kind == "vlan" && data.vlan_protocol)
     message.put_u16(IFLA_VLAN_PROTOCOL, htons(vlan_protocol_number(*data.vlan_protocol)));
@@ -32,7 +39,8 @@ void put_kind_data(Message& message, const std::string& kind, const LinkKindData
     if (data.vxlan_local) put_ip(IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, *data.vxlan_local);
     if (data.vxlan_remote) put_ip(IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, *data.vxlan_remote);
   }
-  if (kind == "macvlan" && data.macvlan_mode) message.put_u32(IFLA_MACVLAN_MODE, *data.macvlan_mode);
+  if (kind == "macvlan" && data.macvlan_mode)
+    message.put_u32(IFLA_MACVLAN_MODE, *data.macvlan_mode);
   if (kind == "bond" && data.bond_mode) message.put_u8(IFLA_BOND_MODE, *data.bond_mode);
   message.end_nested(data_nest);
 }
@@ -63,7 +71,8 @@ Status parse_attributes(const nlmsghdr& nlh, size_t offset, Parser&& parser) {
 Result<std::string> attr_string(const nlattr* attr) {
   if (mnl_attr_validate(attr, MNL_TYPE_STRING) < 0)
     return fail(ErrorCode::kernel, "malformed string attribute {}", mnl_attr_get_type(attr));
-  return std::string(mnl_attr_get_str(attr), strnlen(mnl_attr_get_str(attr), mnl_attr_get_payload_len(attr)));
+  return std::string(mnl_attr_get_str(attr),
+                     strnlen(mnl_attr_get_str(attr), mnl_attr_get_payload_len(attr)));
 }
 
 Result<uint32_t> attr_u32(const nlattr* attr) {
@@ -81,7 +90,8 @@ Status parse_kind_data(const std::string& kind, const nlattr* nest, LinkKindData
     auto type = mnl_attr_get_type(attr);
     auto length = mnl_attr_get_payload_len(attr);
     if (kind == "bridge" && type == IFLA_BR_STP_STATE) data.bridge_stp = TRY(attr_u32(attr)) != 0;
-    if (kind == "vlan" && type == IFLA_VLAN_ID && length >= 2) data.vlan_id = mnl_attr_get_u16(attr);
+    if (kind == "vlan" && type == IFLA_VLAN_ID && length >= 2)
+      data.vlan_id = mnl_attr_get_u16(attr);
     if (kind == "vlan" && type == IFLA_VLAN_PROTOCOL && length >= 2)
       data.vlan_protocol = ntohs(mnl_attr_get_u16(attr)) == 0x88a8 ? "802.1ad" : "802.1q";
     if (kind == "vxlan") {
@@ -93,18 +103,29 @@ Status parse_kind_data(const std::string& kind, const nlattr* nest, LinkKindData
       if (type == IFLA_VXLAN_GROUP6) data.vxlan_remote = TRY(attr_ip(attr, AF_INET6));
     }
     if (kind == "macvlan" && type == IFLA_MACVLAN_MODE) data.macvlan_mode = TRY(attr_u32(attr));
-    if (kind == "bond" && type == IFLA_BOND_MODE && length >= 1) data.bond_mode = mnl_attr_get_u8(attr);
+    if (kind == "bond" && type == IFLA_BOND_MODE && length >= 1)
+      data.bond_mode = mnl_attr_get_u8(attr);
     return ok();
   });
 }
 
 Status parse_link_attr(const nlattr* attr, Link& link) {
   switch (mnl_attr_get_type(attr)) {
-    case IFLA_IFNAME: link.name = TRY(attr_string(attr)); break;
-    case IFLA_MTU: link.mtu = TRY(attr_u32(attr)); break;
-    case IFLA_MASTER: link.master = static_cast<int>(TRY(attr_u32(attr))); break;
-    case IFLA_LINK: link.parent = static_cast<int>(TRY(attr_u32(attr))); break;
-    case IFLA_LINK_NETNSID: link.parent_in_other_netns = true; break;
+    case IFLA_IFNAME:
+      link.name = TRY(attr_string(attr));
+      break;
+    case IFLA_MTU:
+      link.mtu = TRY(attr_u32(attr));
+      break;
+    case IFLA_MASTER:
+      link.master = static_cast<int>(TRY(attr_u32(attr)));
+      break;
+    case IFLA_LINK:
+      link.parent = static_cast<int>(TRY(attr_u32(attr)));
+      break;
+    case IFLA_LINK_NETNSID:
+      link.parent_in_other_netns = true;
+      break;
     case IFLA_OPERSTATE:
       if (mnl_attr_get_payload_len(attr) >= 1) link.operstate = mnl_attr_get_u8(attr);
       break;
@@ -114,7 +135,8 @@ Status parse_link_attr(const nlattr* attr, Link& link) {
       break;
     case IFLA_PROP_LIST:
       return parse_nested(attr, [&](const nlattr* prop) -> Status {
-        if (mnl_attr_get_type(prop) == IFLA_ALT_IFNAME) link.altnames.push_back(TRY(attr_string(prop)));
+        if (mnl_attr_get_type(prop) == IFLA_ALT_IFNAME)
+          link.altnames.push_back(TRY(attr_string(prop)));
         return ok();
       });
     case IFLA_LINKINFO: {
@@ -127,14 +149,17 @@ Status parse_link_attr(const nlattr* attr, Link& link) {
       if (data) TRY(parse_kind_data(link.kind, data, link.data));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return ok();
 }
 
 }  // namespace
 
-bool Link::up() const { return flags & IFF_UP; }
+bool Link::up() const {
+  return flags & IFF_UP;
+}
 
 bool LinkUpdate::empty() const {
   return !up && !mtu && !mac && !master && data == LinkKindData{};
@@ -163,7 +188,8 @@ Result<std::vector<uint8_t>> parse_mac(const std::string& text) {
     if (position < text.size() && text[position++] != ':')
       return fail(ErrorCode::invalid_input, "'{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", text);
   }
-  if (bytes.size() != 6) return fail(ErrorCode::invalid_input, "'{}' is not a 6-byte MAC address", text);
+  if (bytes.size() != 6)
+    return fail(ErrorCode::invalid_input, "'{}' is not a 6-byte MAC address", text);
   return bytes;
 }
 
@@ -181,7 +207,8 @@ Message build_link_create(const LinkCreate& link) {
   message.put_string(IFLA_IFNAME, link.name);
   if (link.mtu) message.put_u32(IFLA_MTU, *link.mtu);
   if (link.mac) put_mac(message, *link.mac);
-  if (link.parent && link.kind != "vxlan") message.put_u32(IFLA_LINK, static_cast<uint32_t>(link.parent));
+  if (link.parent && link.kind != "vxlan")
+    message.put_u32(IFLA_LINK, static_cast<uint32_t>(link.parent));
   auto* info = message.begin_nested(IFLA_LINKINFO);
   message.put_string(IFLA_INFO_KIND, link.kind);
   if (link.kind == "veth") {
@@ -192,13 +219,7 @@ Message build_link_create(const LinkCreate& link) {
     message.end_nested(peer);
     message.end_nested(data);
   } else {
-    LinkKindData data = link.data;
-    if (link.kind == "vxlan" && link.parent) {
-      auto* data_nest = message.begin_nested(IFLA_INFO_DATA);
-      message.put_u32(IFLA_VXLAN_LINK, static_cast<uint32_t>(link.parent));
-      message.end_nested(data_nest);
-    }
-    put_kind_data(message, link.kind, data);
+    put_kind_data(message, link.kind, link.data, link.kind == "vxlan" ? link.parent : 0);
   }
   message.end_nested(info);
   return message;
@@ -246,13 +267,15 @@ Message build_link_altname(int index, const std::string& altname, bool add) {
 
 Result<Link> parse_link(const nlmsghdr& nlh) {
   if (nlh.nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(&nlh) < sizeof(ifinfomsg))
-    return fail(ErrorCode::kernel, "unexpected netlink message type {} in link dump", nlh.nlmsg_type);
+    return fail(ErrorCode::kernel, "unexpected netlink message type {} in link dump",
+                nlh.nlmsg_type);
   const auto* info = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(&nlh));
   Link link;
   link.index = info->ifi_index;
   link.flags = info->ifi_flags;
   link.device_type = info->ifi_type;
-  TRY(parse_attributes(nlh, sizeof(ifinfomsg), [&](const nlattr* attr) { return parse_link_attr(attr, link); }));
+  TRY(parse_attributes(nlh, sizeof(ifinfomsg),
+                       [&](const nlattr* attr) { return parse_link_attr(attr, link); }));
   return link;
 }
 
@@ -289,11 +312,14 @@ Message build_address_add(const Address& address) {
   return build_address(address, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
 }
 
-Message build_address_delete(const Address& address) { return build_address(address, RTM_DELADDR, 0); }
+Message build_address_delete(const Address& address) {
+  return build_address(address, RTM_DELADDR, 0);
+}
 
 Result<Address> parse_address(const nlmsghdr& nlh) {
   if (nlh.nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(&nlh) < sizeof(ifaddrmsg))
-    return fail(ErrorCode::kernel, "unexpected netlink message type {} in address dump", nlh.nlmsg_type);
+    return fail(ErrorCode::kernel, "unexpected netlink message type {} in address dump",
+                nlh.nlmsg_type);
   const auto* header = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&nlh));
   Address address;
   address.index = static_cast<int>(header->ifa_index);
@@ -303,9 +329,15 @@ Result<Address> parse_address(const nlmsghdr& nlh) {
   std::optional<IpAddress> local, peer;
   TRY(parse_attributes(nlh, sizeof(ifaddrmsg), [&](const nlattr* attr) -> Status {
     switch (mnl_attr_get_type(attr)) {
-      case IFA_LOCAL: local = TRY(attr_ip(attr, header->ifa_family)); break;
-      case IFA_ADDRESS: peer = TRY(attr_ip(attr, header->ifa_family)); break;
-      case IFA_FLAGS: address.flags = TRY(attr_u32(attr)); break;
+      case IFA_LOCAL:
+        local = TRY(attr_ip(attr, header->ifa_family));
+        break;
+      case IFA_ADDRESS:
+        peer = TRY(attr_ip(attr, header->ifa_family));
+        break;
+      case IFA_FLAGS:
+        address.flags = TRY(attr_u32(attr));
+        break;
       case IFA_CACHEINFO:
         if (mnl_attr_get_payload_len(attr) >= sizeof(ifa_cacheinfo)) {
           const auto* cache = static_cast<const ifa_cacheinfo*>(mnl_attr_get_payload(attr));
@@ -313,7 +345,8 @@ Result<Address> parse_address(const nlmsghdr& nlh) {
           address.valid_lifetime = cache->ifa_valid;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return ok();
   }));
@@ -333,14 +366,17 @@ static Message build_route(const Route& route, uint16_t type, uint16_t flags) {
   auto* header = message.put_extra_header<rtmsg>();
   header->rtm_family = static_cast<uint8_t>(route.family);
   header->rtm_dst_len = route.destination.length;
-  header->rtm_table = route.table < 256 ? static_cast<uint8_t>(route.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  header->rtm_table =
+      route.table < 256 ? static_cast<uint8_t>(route.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
   header->rtm_protocol = route.protocol;
   header->rtm_scope = route.scope;
   header->rtm_type = route.type;
   message.put_u32(RTA_TABLE, route.table);
   if (route.destination.length > 0)
-    message.put_bytes(RTA_DST, route.destination.address.bytes.data(), route.destination.address.length());
-  if (route.gateway) message.put_bytes(RTA_GATEWAY, route.gateway->bytes.data(), route.gateway->length());
+    message.put_bytes(RTA_DST, route.destination.address.bytes.data(),
+                      route.destination.address.length());
+  if (route.gateway)
+    message.put_bytes(RTA_GATEWAY, route.gateway->bytes.data(), route.gateway->length());
   if (route.output_index) message.put_u32(RTA_OIF, static_cast<uint32_t>(route.output_index));
   if (route.metric) message.put_u32(RTA_PRIORITY, route.metric);
   return message;
@@ -352,13 +388,15 @@ Message build_route_replace(const Route& route) {
 
 Message build_route_delete(const Route& route) {
   Route key = route;
-  key.scope = RT_SCOPE_NOWHERE;
+  key.scope = RT_SCOPE_NOWHERE;  // any scope
+  key.protocol = RTPROT_UNSPEC;  // whoever added it (boot, static, dhcp, ...)
   return build_route(key, RTM_DELROUTE, 0);
 }
 
 Result<Route> parse_route(const nlmsghdr& nlh) {
   if (nlh.nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(&nlh) < sizeof(rtmsg))
-    return fail(ErrorCode::kernel, "unexpected netlink message type {} in route dump", nlh.nlmsg_type);
+    return fail(ErrorCode::kernel, "unexpected netlink message type {} in route dump",
+                nlh.nlmsg_type);
   const auto* header = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&nlh));
   Route route;
   route.family = header->rtm_family;
@@ -370,12 +408,23 @@ Result<Route> parse_route(const nlmsghdr& nlh) {
   route.protocol = header->rtm_protocol;
   TRY(parse_attributes(nlh, sizeof(rtmsg), [&](const nlattr* attr) -> Status {
     switch (mnl_attr_get_type(attr)) {
-      case RTA_DST: route.destination.address = TRY(attr_ip(attr, header->rtm_family)); break;
-      case RTA_GATEWAY: route.gateway = TRY(attr_ip(attr, header->rtm_family)); break;
-      case RTA_OIF: route.output_index = static_cast<int>(TRY(attr_u32(attr))); break;
-      case RTA_PRIORITY: route.metric = TRY(attr_u32(attr)); break;
-      case RTA_TABLE: route.table = TRY(attr_u32(attr)); break;
-      default: break;
+      case RTA_DST:
+        route.destination.address = TRY(attr_ip(attr, header->rtm_family));
+        break;
+      case RTA_GATEWAY:
+        route.gateway = TRY(attr_ip(attr, header->rtm_family));
+        break;
+      case RTA_OIF:
+        route.output_index = static_cast<int>(TRY(attr_u32(attr)));
+        break;
+      case RTA_PRIORITY:
+        route.metric = TRY(attr_u32(attr));
+        break;
+      case RTA_TABLE:
+        route.table = TRY(attr_u32(attr));
+        break;
+      default:
+        break;
     }
     return ok();
   }));

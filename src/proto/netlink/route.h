@@ -36,9 +36,9 @@ struct Link {
   uint16_t device_type = 0;  // ARPHRD_*
   uint32_t flags = 0;        // IFF_*
   uint32_t mtu = 0;
-  std::string mac;           // "aa:bb:cc:dd:ee:ff", empty when the device has none
-  int master = 0;            // IFLA_MASTER
-  int parent = 0;            // IFLA_LINK: veth peer, vlan/macvlan base
+  std::string mac;  // "aa:bb:cc:dd:ee:ff", empty when the device has none
+  int master = 0;   // IFLA_MASTER
+  int parent = 0;   // IFLA_LINK: veth peer, vlan/macvlan base
   bool parent_in_other_netns = false;
   uint8_t operstate = 0;
   std::vector<std::string> altnames;
@@ -53,8 +53,8 @@ struct LinkCreate {
   std::string kind;
   std::optional<uint32_t> mtu;
   std::optional<std::string> mac;
-  int parent = 0;              // base link for vlan/macvlan/vxlan
-  std::string peer_name;       // veth
+  int parent = 0;         // base link for vlan/macvlan/vxlan
+  std::string peer_name;  // veth
   LinkKindData data;
 };
 

@@ -23,7 +23,8 @@ std::string extended_ack_message(const nlmsghdr* nlh) {
   if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += error->msg.nlmsg_len - sizeof(nlmsghdr);
   std::string message;
   for_each_attribute(nlh, offset, [&](const nlattr* attr) {
-    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+        mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
       message = mnl_attr_get_str(attr);
   });
   return message;
@@ -37,12 +38,16 @@ std::string RequestFailure::describe() const {
   return text;
 }
 
-void Socket::SocketClose::operator()(mnl_socket* socket) const noexcept { mnl_socket_close(socket); }
+void Socket::SocketClose::operator()(mnl_socket* socket) const noexcept {
+  mnl_socket_close(socket);
+}
 
 Socket::Socket(std::unique_ptr<mnl_socket, SocketClose> socket, uint32_t port_id)
     : socket_(std::move(socket)), port_id_(port_id) {}
 
-int Socket::fd() const { return mnl_socket_get_fd(socket_.get()); }
+int Socket::fd() const {
+  return mnl_socket_get_fd(socket_.get());
+}
 
 Result<Socket> Socket::open(unsigned groups) {
   std::unique_ptr<mnl_socket, SocketClose> socket(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
@@ -69,29 +74,30 @@ Status Socket::dump(Message request, const MessageHandler& handler) {
     auto bytes = request.bytes();
     if (mnl_socket_sendto(socket_.get(), bytes.data(), bytes.size()) < 0)
       return fail(ErrorCode::kernel, "netlink dump request: {}", errno_text(errno));
-    struct Context {
-      const MessageHandler* handler;
-      Status status;
-      bool interrupted = false;
-    } context{&handler, ok()};
-    auto callback = [](const nlmsghdr* nlh, void* data) -> int {
-      auto* ctx = static_cast<Context*>(data);
-      if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) ctx->interrupted = true;
-      if (!ctx->status) return MNL_CB_OK;
-      ctx->status = (*ctx->handler)(*nlh);
-      return MNL_CB_OK;
-    };
-    int rc = MNL_CB_OK;
-    while (rc > MNL_CB_STOP) {
+    Status status = ok();
+    bool interrupted = false, done = false;
+    while (!done) {
       ssize_t received = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
       if (received < 0 && errno == EINTR) continue;
       if (received < 0) return fail(ErrorCode::kernel, "netlink dump: {}", errno_text(errno));
-      rc = mnl_cb_run(buffer.data(), received, sequence, port_id_, callback, &context);
+      auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data());
+      int remaining = static_cast<int>(received);
+      for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+        if (nlh->nlmsg_seq != sequence || nlh->nlmsg_pid != port_id_) continue;  // a stale reply
+        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (nlh->nlmsg_type == NLMSG_DONE) {
+          done = true;
+          break;
+        }
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+          const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+          return fail(ErrorCode::kernel, "netlink dump: {}", errno_text(-error->error));
+        }
+        if (status) status = handler(*nlh);
+      }
     }
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) return fail(ErrorCode::kernel, "netlink dump: {}", errno_text(errno));
-    if (!context.status) return context.status;
-    if (!context.interrupted) return ok();
+    if (!status) return status;
+    if (!interrupted) return ok();
   }
   return fail(ErrorCode::kernel, "netlink dump kept being interrupted by concurrent changes");
 }
@@ -150,7 +156,8 @@ Status Socket::drain_events(const MessageHandler& handler) {
     ssize_t received = recv(fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
     if (received < 0 && errno == EINTR) continue;
     if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return ok();
-    if (received < 0 && errno == ENOBUFS) return fail(ErrorCode::kernel, "netlink events overflowed");
+    if (received < 0 && errno == ENOBUFS)
+      return fail(ErrorCode::kernel, "netlink events overflowed");
     if (received < 0) return fail(ErrorCode::kernel, "netlink events: {}", errno_text(errno));
     auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data());
     int remaining = static_cast<int>(received);

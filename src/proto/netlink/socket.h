@@ -17,10 +17,10 @@ struct mnl_socket;
 namespace opdbus::netlink {
 
 struct RequestFailure {
-  size_t index = 0;     // position in the batch
-  int error = 0;        // positive errno
-  std::string label;    // the object the request acted on
-  std::string detail;   // the kernel's extended-ACK message, if any
+  size_t index = 0;    // position in the batch
+  int error = 0;       // positive errno
+  std::string label;   // the object the request acted on
+  std::string detail;  // the kernel's extended-ACK message, if any
 
   std::string describe() const;
 };

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Installs the Debian 12 packages op-dbus needs (apt, by name; nothing else is downloaded) and
+# builds op-dbus (CMake, Release, ccache) into build/. Safe to run again: installs only what is
+# missing and rebuilds incrementally. Pass --all to build the tests and benchmarks as well.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache
+  libmnl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
+  iproute2 jq clang-format
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "==> building op-dbus (Release)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+if [ "${1:-}" = --all ]; then
+  cmake --build build
+else
+  cmake --build build --target op-dbus
+fi
