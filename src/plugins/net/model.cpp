@@ -127,7 +127,7 @@ Json link_json(const KernelState& state, const netlink::Link& link) {
 
 bool is_managed_route(const netlink::Route& route) {
   if (route.table == RT_TABLE_LOCAL || route.protocol == RTPROT_KERNEL) return false;
-  return route_type_value("unicast") == route.type || route.type == RTN_BLACKHOLE ||
+  return route.type == RTN_UNICAST || route.type == RTN_BLACKHOLE ||
          route.type == RTN_UNREACHABLE || route.type == RTN_PROHIBIT;
 }
 

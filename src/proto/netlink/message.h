@@ -40,13 +40,9 @@ class Message {
   bool overflowed_ = false;
 };
 
-// Visits the attributes of a message after its fixed header of `offset` bytes, or of a nest.
-// (libmnl's mnl_attr_for_each macros rely on C's implicit void* conversion.)
+// Visits the attributes in [begin, end), stopping at the first malformed one.
 template <typename Visitor>
-void for_each_attribute(const nlmsghdr* nlh, size_t offset, Visitor&& visit) {
-  const auto* begin =
-      reinterpret_cast<const uint8_t*>(nlh) + NLMSG_ALIGN(sizeof(nlmsghdr)) + NLMSG_ALIGN(offset);
-  const auto* end = reinterpret_cast<const uint8_t*>(nlh) + nlh->nlmsg_len;
+void for_each_attribute_in(const uint8_t* begin, const uint8_t* end, Visitor&& visit) {
   while (begin + sizeof(nlattr) <= end) {
     const auto* attr = reinterpret_cast<const nlattr*>(begin);
     if (attr->nla_len < sizeof(nlattr) || begin + attr->nla_len > end) return;
@@ -55,16 +51,19 @@ void for_each_attribute(const nlmsghdr* nlh, size_t offset, Visitor&& visit) {
   }
 }
 
+// Visits the attributes of a message after its fixed header of `offset` bytes, or of a nest.
+// (libmnl's mnl_attr_for_each macros rely on C's implicit void* conversion.)
+template <typename Visitor>
+void for_each_attribute(const nlmsghdr* nlh, size_t offset, Visitor&& visit) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(nlh);
+  for_each_attribute_in(bytes + NLMSG_ALIGN(sizeof(nlmsghdr)) + NLMSG_ALIGN(offset),
+                        bytes + nlh->nlmsg_len, visit);
+}
+
 template <typename Visitor>
 void for_each_nested(const nlattr* nest, Visitor&& visit) {
-  const auto* begin = reinterpret_cast<const uint8_t*>(nest) + NLA_HDRLEN;
-  const auto* end = reinterpret_cast<const uint8_t*>(nest) + nest->nla_len;
-  while (begin + sizeof(nlattr) <= end) {
-    const auto* attr = reinterpret_cast<const nlattr*>(begin);
-    if (attr->nla_len < sizeof(nlattr) || begin + attr->nla_len > end) return;
-    visit(attr);
-    begin += NLA_ALIGN(attr->nla_len);
-  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(nest);
+  for_each_attribute_in(bytes + NLA_HDRLEN, bytes + nest->nla_len, visit);
 }
 
 // A request plus the name of the object it acts on, used in error messages.
