@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/ledger_cli.h"
 #include "engine/netns.h"
 #include "plugins/builtin.h"
 
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("doctor", "which subsystems and protocols are available, and why not");
   auto* schema = app.add_subcommand("schema", "print plugin descriptors and JSON Schemas");
   schema->add_option("-p,--plugin", plugin, "only this plugin");
+  cli::LedgerArgs ledger_args;
+  auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
 
   try {
     app.parse(argc, argv);
@@ -92,5 +95,7 @@ int main(int argc, char** argv) {
   if (*init) return cli::run_init(context, output, introspect, out_file);
   if (*doctor) return cli::run_doctor(context, output);
   if (*schema) return cli::run_schema(context, plugin);
+  if (app.got_subcommand("ledger"))
+    return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;
 }

@@ -1,10 +1,14 @@
 // Context: everything an operation needs, owned in one place and passed by reference (no
-// globals): configuration and the plugin registry (later also the ledger and vector index).
+// globals): configuration, the plugin registry, the clock, who is acting, and the ledger
+// (opened on first use; later also the vector index).
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "base/clock.h"
+#include "ledger/ledger.h"
 #include "plugin/registry.h"
 
 namespace opdbus {
@@ -17,6 +21,12 @@ struct Config {
 struct Context {
   Config config;
   Registry registry;
+  Clock clock = system_clock();
+  std::string interface = "cli";           // recorded as the actor's interface
+  std::unique_ptr<ledger::Ledger> ledger;  // see open_ledger
 };
+
+// The ledger under config.state_dir, opened (and its tail repaired) on first use.
+Result<ledger::Ledger*> open_ledger(Context& context);
 
 }  // namespace opdbus

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/record.h"
 #include "engine/watchdog.h"
 
 namespace opdbus {
@@ -194,15 +195,44 @@ Result<ApplyResult> Engine::apply(const StateDocument& document, const ApplyOpti
                 pending->id, rfc3339_utc(pending->deadline));
   ApplyResult result;
   result.plan = TRY(plan(document, options.only_plugin));
-  if (result.plan.enforce_count() == 0) return result;
   if (options.dry_run) {
-    result.outcome = Outcome::planned;
+    if (result.plan.enforce_count() > 0) result.outcome = Outcome::planned;
     return result;
   }
-  return run_apply(std::move(result), options);
+  TRY(open_ledger(context_));  // a ledger that cannot record refuses changes up front
+  if (result.plan.enforce_count() > 0) return run_apply(std::move(result), options, document.path);
+  TRY(append_to_ledger(apply_record(context_, result, document.path)));
+  return result;
 }
 
-Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& options) {
+Json Engine::capture(const Plan& plan) {
+  auto snapshots = take_snapshots(plan);
+  if (!snapshots) return {{"error", snapshots.error().describe()}};
+  return snapshots_json(*snapshots);
+}
+
+Json Engine::current_state(const std::vector<Snapshot>& snapshots) {
+  Json state = Json::object();
+  for (const auto& snapshot : snapshots) {
+    auto* plugin = context_.registry.find(snapshot.plugin);
+    auto current = plugin ? plugin->query() : fail(ErrorCode::not_found, "no such plugin");
+    state[snapshot.plugin] = current ? *current : Json{{"error", current.error().describe()}};
+  }
+  return state;
+}
+
+Status Engine::append_to_ledger(ledger::BlockDraft draft) {
+  auto* ledger = TRY(open_ledger(context_));
+  TRY(ledger->append(std::move(draft)));
+  return ok();
+}
+
+void Engine::abandon_inherited_ledger() {
+  (void)context_.ledger.release();
+}
+
+Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& options,
+                                      const std::string& file) {
   CheckpointRecord record;
   record.id = new_checkpoint_id();
   record.created = rfc3339_utc(unix_now());
@@ -220,13 +250,19 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   }
   result.checkpoint_id = record.id;
   result.deadline = record.deadline;
+  result.before = record.snapshots;
 
   auto applied = apply_plan(result.plan, result.writes);
   if (applied && options.verify) applied = verify(result.plan);
   if (applied) {
+    result.outcome = options.no_commit ? Outcome::awaiting_commit : Outcome::applied;
+    result.after = capture(result.plan);
+    applied = with_context(append_to_ledger(apply_record(context_, result, file)),
+                           "the change could not be recorded in the ledger");
+  }
+  if (applied) {
     record.status = options.no_commit ? "awaiting-commit" : "applied";
     TRY(store_.save_last(record));
-    result.outcome = options.no_commit ? Outcome::awaiting_commit : Outcome::applied;
     return result;
   }
   result.failure = applied.error().describe();
@@ -239,6 +275,9 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   TRY(store_.save_last(record));
   if (!restored) result.failure += "\nrollback also failed: " + restored.error().describe();
   result.outcome = restored ? Outcome::rolled_back : Outcome::rollback_failed;
+  result.after = capture(result.plan);
+  if (auto recorded = append_to_ledger(apply_record(context_, result, file)); !recorded)
+    result.failure += "\nrecording this in the ledger also failed: " + recorded.error().describe();
   return result;
 }
 
@@ -253,11 +292,14 @@ Result<CheckpointRecord> Engine::commit() {
     return fail(ErrorCode::not_found, "nothing to commit: no change is awaiting commit");
   }
   TRY(check_namespace(*pending));
+  TRY(open_ledger(context_));
   stop_commit_watchdog(pending->watchdog_pid);
   TRY(store_.clear_pending());
   pending->status = "committed";
   pending->deadline = 0;
   TRY(store_.save_last(*pending));
+  TRY(with_context(append_to_ledger(commit_record(context_, *pending)),
+                   "committed, but recording the commit in the ledger failed"));
   return *pending;
 }
 
@@ -270,24 +312,29 @@ Result<RestoreResult> Engine::rollback() {
     return fail(ErrorCode::not_found,
                 "nothing to roll back: no apply has been recorded since the last rollback");
   TRY(check_namespace(*record));
-  auto writes = TRY(restore(record->snapshots));
-  if (pending) {
-    stop_commit_watchdog(pending->watchdog_pid);
-    TRY(store_.clear_pending());
-  }
-  record->status = "rolled-back";
-  TRY(store_.save_last(*record));
-  return RestoreResult{record->id, writes};
+  auto result = TRY(revert(std::move(*record), "rollback requested"));
+  if (pending) stop_commit_watchdog(pending->watchdog_pid);
+  return result;
+}
+
+Result<RestoreResult> Engine::revert(CheckpointRecord record, const std::string& reason) {
+  TRY(open_ledger(context_));
+  auto before = current_state(record.snapshots);
+  auto writes = TRY(restore(record.snapshots));
+  if (TRY(store_.load_pending())) TRY(store_.clear_pending());
+  record.status = "rolled-back";
+  TRY(store_.save_last(record));
+  TRY(with_context(
+      append_to_ledger(rollback_record(context_, record, std::move(before), writes, reason)),
+      "rolled back, but recording the rollback in the ledger failed"));
+  return RestoreResult{record.id, writes};
 }
 
 Result<bool> Engine::expire_pending(const std::string& checkpoint_id) {
   auto lock = TRY(store_.lock());
   auto pending = TRY(store_.load_pending());
   if (!pending || pending->id != checkpoint_id) return false;
-  TRY(restore(pending->snapshots));
-  TRY(store_.clear_pending());
-  pending->status = "rolled-back";
-  TRY(store_.save_last(*pending));
+  TRY(revert(std::move(*pending), "not committed before the deadline"));
   return true;
 }
 

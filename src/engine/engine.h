@@ -50,7 +50,9 @@ struct ApplyResult {
   size_t writes = 0;
   std::string checkpoint_id;
   int64_t deadline = 0;
-  std::string failure;  // what went wrong, when rolled back or rollback failed
+  std::string failure;           // what went wrong, when rolled back or rollback failed
+  std::vector<Snapshot> before;  // the touched resources before the apply
+  Json after = Json::object();   // and after it, by plugin (what the ledger records)
 };
 
 struct RestoreResult {
@@ -70,6 +72,9 @@ class Engine {
   Result<RestoreResult> rollback();
   // Called by the watchdog at the deadline: reverts `checkpoint_id` unless it was committed.
   Result<bool> expire_pending(const std::string& checkpoint_id);
+  // In a forked child: abandons the parent's ledger handle without closing its descriptors,
+  // which the child closes wholesale; the next record opens the ledger afresh.
+  void abandon_inherited_ledger();
 
  private:
   Result<Plugin*> plugin_named(const std::string& name) const;
@@ -78,7 +83,12 @@ class Engine {
   Status verify(const Plan& plan);
   Result<size_t> restore(const std::vector<Snapshot>& snapshots);
   Status check_namespace(const CheckpointRecord& record) const;
-  Result<ApplyResult> run_apply(ApplyResult result, const ApplyOptions& options);
+  Result<ApplyResult> run_apply(ApplyResult result, const ApplyOptions& options,
+                                const std::string& file);
+  Json capture(const Plan& plan);
+  Json current_state(const std::vector<Snapshot>& snapshots);
+  Status append_to_ledger(ledger::BlockDraft draft);
+  Result<RestoreResult> revert(CheckpointRecord record, const std::string& reason);
 
   Context& context_;
   CheckpointStore store_;

@@ -72,6 +72,7 @@ Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_
     if (::write(write_end.get(), &self, sizeof self) != sizeof self) std::_Exit(1);
     write_end.reset();
     redirect_stdio(log_path);
+    engine.abandon_inherited_ledger();
     ::close_range(3, ~0U, 0);  // drop inherited descriptors, the state lock's above all
     run_watchdog(engine, checkpoint_id, deadline);
   }

@@ -1,0 +1,86 @@
+// Ledger records of engine actions; see record.h.
+#include "engine/record.h"
+
+namespace opdbus {
+
+Result<ledger::Ledger*> open_ledger(Context& context) {
+  if (!context.ledger)
+    context.ledger = TRY(with_context(
+        ledger::Ledger::open(context.config.state_dir, context.interface, context.clock),
+        "open the ledger"));
+  return context.ledger.get();
+}
+
+Json snapshots_json(const std::vector<Snapshot>& snapshots) {
+  Json out = Json::object();
+  for (const auto& snapshot : snapshots) out[snapshot.plugin] = snapshot.data;
+  return out;
+}
+
+const char* outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::no_changes:
+      return "no_changes";
+    case Outcome::planned:
+      return "planned";
+    case Outcome::applied:
+      return "applied";
+    case Outcome::awaiting_commit:
+      return "awaiting_commit";
+    case Outcome::rolled_back:
+      return "rolled_back";
+    case Outcome::rollback_failed:
+      return "rollback_failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+ledger::BlockDraft base_record(const Context& context, std::string action) {
+  ledger::BlockDraft draft;
+  draft.action = std::move(action);
+  draft.actor = ledger::current_actor(context.interface);
+  if (!context.config.netns.empty()) draft.refs["netns"] = context.config.netns;
+  return draft;
+}
+
+}  // namespace
+
+ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
+                                const std::string& file) {
+  auto draft = base_record(context, "apply");
+  for (const auto& plugin_plan : result.plan.plugins) {
+    if (plugin_plan.changes.empty()) continue;
+    draft.plugins.push_back(plugin_plan.plugin->descriptor().name);
+    for (const auto& change : plugin_plan.changes) draft.diff.push_back(change.to_json());
+  }
+  draft.before = snapshots_json(result.before);
+  draft.after = result.after;
+  draft.result = {
+      {"outcome", outcome_name(result.outcome)}, {"writes", result.writes}, {"file", file}};
+  if (!result.failure.empty()) draft.result["failure"] = result.failure;
+  if (!result.checkpoint_id.empty()) draft.refs["checkpoint"] = result.checkpoint_id;
+  return draft;
+}
+
+ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord& record) {
+  auto draft = base_record(context, "commit");
+  for (const auto& snapshot : record.snapshots) draft.plugins.push_back(snapshot.plugin);
+  draft.result = {{"outcome", "committed"}};
+  draft.refs["checkpoint"] = record.id;
+  return draft;
+}
+
+ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
+                                   Json before, size_t writes, const std::string& reason) {
+  auto draft = base_record(context, "rollback");
+  for (const auto& snapshot : record.snapshots) draft.plugins.push_back(snapshot.plugin);
+  draft.before = std::move(before);
+  draft.after = snapshots_json(record.snapshots);
+  draft.result = {{"outcome", "rolled_back"}, {"writes", writes}, {"reason", reason}};
+  draft.refs["checkpoint"] = record.id;
+  return draft;
+}
+
+}  // namespace opdbus

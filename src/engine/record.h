@@ -1,0 +1,27 @@
+// What the engine writes to the ledger: one block per apply (including no-change applies and
+// applies that were rolled back), commit and rollback, with the diff and the full before and
+// after payload of the touched resources.
+// Invariant: building a record never fails; anything that could not be captured is recorded as
+// {"error": message} in its place.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint_store.h"
+#include "engine/context.h"
+#include "engine/engine.h"
+#include "ledger/block.h"
+
+namespace opdbus {
+
+Json snapshots_json(const std::vector<Snapshot>& snapshots);
+const char* outcome_name(Outcome outcome);
+
+ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
+                                const std::string& file);
+ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord& record);
+ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
+                                   Json before, size_t writes, const std::string& reason);
+
+}  // namespace opdbus

@@ -1,0 +1,368 @@
+// The on-disk ledger with group commit and tail repair; see ledger.h.
+#include "ledger/ledger.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "base/mapped_file.h"
+
+namespace opdbus::ledger {
+
+struct Ledger::Pending {
+  BlockDraft draft;
+  std::optional<Result<uint64_t>> result;
+};
+
+namespace {
+
+// Holds an flock on an fd that stays open for the ledger's lifetime.
+class FlockGuard {
+ public:
+  static Result<FlockGuard> exclusive(int fd) {
+    while (::flock(fd, LOCK_EX) != 0)
+      if (errno != EINTR) return fail(ErrorCode::io, "lock ledger: {}", errno_text(errno));
+    return FlockGuard(fd);
+  }
+  FlockGuard(FlockGuard&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FlockGuard(const FlockGuard&) = delete;
+  ~FlockGuard() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+
+ private:
+  explicit FlockGuard(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+Result<UniqueFd> open_file(const std::filesystem::path& path, int flags) {
+  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0644));
+  if (!fd) return fail(ErrorCode::io, "open {}: {}", path.string(), errno_text(errno));
+  return fd;
+}
+
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(ErrorCode::io, "write {}: {}", path.string(), errno_text(errno));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+// Replaces a derived file atomically (temp + rename) without fsync: after a crash it is either
+// old, new, or rebuilt from the blocks on the next open.
+Status replace_derived_file(const std::filesystem::path& path, std::string_view content) {
+  auto temp = path;
+  temp += ".tmp";
+  {
+    auto fd = TRY(open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
+    TRY(write_all(fd.get(), content, temp));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0)
+    return fail(ErrorCode::io, "rename {}: {}", path.string(), errno_text(errno));
+  return ok();
+}
+
+Json head_to_json(const Head& head) {
+  Json peaks = Json::array();
+  for (const auto& peak : head.range.peaks()) peaks.push_back(to_hex(peak));
+  return {{"size", head.size},
+          {"end", head.end},
+          {"last_offset", head.last_offset},
+          {"last", to_hex(head.last)},
+          {"peaks", peaks}};
+}
+
+std::optional<Head> head_from_json(std::string_view text) {
+  auto json = Json::parse(text, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  Head head;
+  try {
+    head.size = json.at("size").get<uint64_t>();
+    head.end = json.at("end").get<uint64_t>();
+    head.last_offset = json.at("last_offset").get<uint64_t>();
+    auto last = digest_from_hex(json.at("last").get<std::string>());
+    std::vector<Digest> peaks;
+    for (const auto& peak : json.at("peaks")) {
+      auto digest = digest_from_hex(peak.get<std::string>());
+      if (!digest) return std::nullopt;
+      peaks.push_back(*digest);
+    }
+    auto range = CompactRange::restore(head.size, std::move(peaks));
+    if (!last || !range) return std::nullopt;
+    head.last = *last;
+    head.range = std::move(*range);
+  } catch (const Json::exception&) {
+    return std::nullopt;
+  }
+  return head;
+}
+
+// True when the block that head says ends the file is really there with that hash.
+bool head_matches_file(const Head& head, int fd) {
+  if (head.size == 0) return head.end == 0;
+  if (head.end <= head.last_offset) return false;
+  std::string line(head.end - head.last_offset, '\0');
+  if (::pread(fd, line.data(), line.size(), static_cast<off_t>(head.last_offset)) !=
+          static_cast<ssize_t>(line.size()) ||
+      line.back() != '\n')
+    return false;
+  line.pop_back();
+  return sha256(line) == head.last;
+}
+
+}  // namespace
+
+LedgerFiles::LedgerFiles(const std::filesystem::path& state_dir)
+    : dir(state_dir / "ledger"),
+      blocks(dir / "blocks.jsonl"),
+      head(dir / "head.json"),
+      checkpoint(dir / "checkpoint"),
+      public_key(dir / "ledger.pub"),
+      lock(dir / "lock"),
+      private_key(state_dir / "ledger.key") {}
+
+std::string head_text(const Head& head) {
+  return head_to_json(head).dump() + "\n";
+}
+
+std::string default_origin() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string name = host[0] ? host : "localhost";
+  for (auto& c : name)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '+') c = '-';
+  return "op-dbus/" + name;
+}
+
+std::optional<Error> scan_blocks(std::string_view data, Head& head, uint64_t mark_size,
+                                 Digest* mark_root) {
+  HeaderReader reader;
+  auto stop = [&](std::string what) {
+    return Error{ErrorCode::verify_failed, fmt::format("height {}: {}", head.size, what), {}};
+  };
+  while (head.end < data.size()) {
+    auto newline = data.find('\n', head.end);
+    if (newline == std::string_view::npos) return stop("unterminated block at the end of the file");
+    auto line = data.substr(head.end, newline - head.end);
+    auto header = reader.read(line, data.size() - head.end);
+    if (!header) return stop(header.error().message);
+    if (header->height != head.size)
+      return stop(fmt::format("the block records height {}", header->height));
+    if (header->prev != head.last) return stop("\"prev\" does not match the previous block");
+    auto digest = sha256(line);
+    head.range.append(leaf_hash(Bytes(digest)));
+    head.last = digest;
+    head.last_offset = head.end;
+    head.end = newline + 1;
+    ++head.size;
+    if (mark_root && head.size == mark_size) *mark_root = head.range.root();
+  }
+  return std::nullopt;
+}
+
+Ledger::Ledger(LedgerFiles files, SigningKey key, UniqueFd blocks, UniqueFd lock, Clock clock,
+               std::string interface)
+    : files_(std::move(files)),
+      key_(std::move(key)),
+      blocks_fd_(std::move(blocks)),
+      lock_fd_(std::move(lock)),
+      clock_(std::move(clock)),
+      interface_(std::move(interface)) {}
+
+Ledger::~Ledger() = default;
+
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& state_dir,
+                                             std::string interface, Clock clock) {
+  LedgerFiles files(state_dir);
+  TRY(ensure_directory(state_dir));
+  TRY(ensure_directory(files.dir));
+  std::optional<VerifierKey> published;
+  if (::access(files.public_key.c_str(), F_OK) == 0)
+    published = TRY(with_context(VerifierKey::parse(TRY(read_file(files.public_key))),
+                                 files.public_key.string()));
+  auto origin = published ? published->name() : default_origin();
+  auto key = TRY(SigningKey::load_or_create(files.private_key, origin));
+  if (published && published->text() != key.verifier().text())
+    return fail(ErrorCode::conflict, "{} does not belong to the signing key {}",
+                files.public_key.string(), files.private_key.string());
+  if (!published) TRY(write_file_atomic(files.public_key, key.verifier().text() + "\n"));
+  auto blocks = TRY(open_file(files.blocks, O_RDWR | O_CREAT | O_APPEND));
+  auto lock = TRY(open_file(files.lock, O_RDWR | O_CREAT));
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(files), std::move(key), std::move(blocks),
+                                            std::move(lock), std::move(clock),
+                                            std::move(interface)));
+  TRY(ledger->recover());
+  if (ledger->repair_record_) TRY(ledger->append(*std::exchange(ledger->repair_record_, {})));
+  return ledger;
+}
+
+Result<std::optional<Checkpoint>> Ledger::read_signed_checkpoint() const {
+  auto note = read_file(files_.checkpoint);
+  // Missing, empty or torn (it is written without fsync): rebuilt from the blocks.
+  if (!note || note->find("\n\n") == std::string::npos) return std::optional<Checkpoint>();
+  auto checkpoint = open_checkpoint(*note, key_.verifier());
+  if (!checkpoint)
+    return fail(ErrorCode::verify_failed,
+                "{}: {}; refusing to append (run 'op-dbus ledger verify')",
+                files_.checkpoint.string(), checkpoint.error().message);
+  return std::optional<Checkpoint>(std::move(*checkpoint));
+}
+
+Status Ledger::check_against_checkpoint(const Checkpoint& checkpoint,
+                                        const Digest& root_at_size) const {
+  if (root_at_size != checkpoint.root)
+    return fail(ErrorCode::verify_failed,
+                "the first {} blocks do not match the signed checkpoint: history was altered; "
+                "refusing to append (run 'op-dbus ledger verify')",
+                checkpoint.size);
+  return ok();
+}
+
+Status Ledger::recover() {
+  auto guard = TRY(FlockGuard::exclusive(lock_fd_.get()));
+  auto checkpoint = TRY(read_signed_checkpoint());
+  std::optional<Head> cached;
+  if (auto text = read_file(files_.head)) cached = head_from_json(*text);
+  bool trusted = cached && checkpoint && checkpoint->size == cached->size &&
+                 cached->range.root() == checkpoint->root &&
+                 head_matches_file(*cached, blocks_fd_.get());
+  head_ = trusted ? std::move(*cached) : Head{};
+  auto map = TRY(MappedFile::open(files_.blocks));
+  auto data = map.view();
+  Digest root_at_checkpoint = checkpoint && checkpoint->size == 0 ? empty_root() : Digest{};
+  if (trusted) root_at_checkpoint = checkpoint->root;
+  auto stopped = scan_blocks(data, head_, checkpoint ? checkpoint->size : 0, &root_at_checkpoint);
+  if (checkpoint && head_.size < checkpoint->size)
+    return fail(ErrorCode::verify_failed,
+                "the signed checkpoint covers {} blocks but only {} are intact{}; refusing to "
+                "append (run 'op-dbus ledger verify')",
+                checkpoint->size, head_.size, stopped ? " (" + stopped->message + ")" : "");
+  if (checkpoint) TRY(check_against_checkpoint(*checkpoint, root_at_checkpoint));
+  if (stopped) TRY(repair_tail(data, *stopped));
+  if (!checkpoint || checkpoint->size != head_.size || !trusted) TRY(publish());
+  return ok();
+}
+
+Status Ledger::catch_up() {
+  struct stat info {};
+  if (::fstat(blocks_fd_.get(), &info) != 0)
+    return fail(ErrorCode::io, "stat {}: {}", files_.blocks.string(), errno_text(errno));
+  auto size = static_cast<uint64_t>(info.st_size);
+  if (size == head_.end) return ok();
+  if (size < head_.end)
+    return fail(ErrorCode::verify_failed,
+                "{} shrank from {} to {} bytes while open: blocks were removed",
+                files_.blocks.string(), head_.end, size);
+  auto map = TRY(MappedFile::open(files_.blocks));
+  if (auto stopped = scan_blocks(map.view(), head_)) TRY(repair_tail(map.view(), *stopped));
+  return publish();
+}
+
+Status Ledger::repair_tail(std::string_view data, const Error& reason) {
+  auto tail = data.substr(head_.end);
+  auto checkpoint = TRY(read_signed_checkpoint());
+  bool unacknowledged =
+      (checkpoint && head_.size >= checkpoint->size) || tail.find('\n') == std::string_view::npos;
+  if (!unacknowledged)
+    return fail(ErrorCode::verify_failed,
+                "the ledger is damaged at byte {} ({}), inside signed history; refusing to "
+                "append (run 'op-dbus ledger verify')",
+                head_.end, reason.message);
+  auto saved = files_.dir / fmt::format("torn-{}.bin", head_.end);
+  TRY(write_file_atomic(saved, tail, 0600));
+  if (::ftruncate(blocks_fd_.get(), static_cast<off_t>(head_.end)) != 0 ||
+      ::fdatasync(blocks_fd_.get()) != 0)
+    return fail(ErrorCode::io, "truncate {}: {}", files_.blocks.string(), errno_text(errno));
+  BlockDraft record;
+  record.action = "ledger.repair";
+  record.actor = current_actor(interface_);
+  record.result = {{"outcome", "repaired"},
+                   {"reason", reason.message},
+                   {"offset", head_.end},
+                   {"bytes", tail.size()},
+                   {"sha256", to_hex(sha256(tail))},
+                   {"saved_to", saved.filename().string()}};
+  repair_record_ = std::move(record);
+  return ok();
+}
+
+Status Ledger::publish() {
+  Checkpoint checkpoint{key_.verifier().name(), head_.size, head_.range.root(),
+                        format_rfc3339(clock_(), false)};
+  auto note = TRY(key_.sign(checkpoint.body()));
+  TRY(replace_derived_file(files_.checkpoint, note));
+  return replace_derived_file(files_.head, head_text(head_));
+}
+
+Result<uint64_t> Ledger::append(BlockDraft draft) {
+  Pending self{std::move(draft), std::nullopt};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&self);
+  while (!self.result) {
+    if (leader_active_) {
+      done_.wait(lock);
+      continue;
+    }
+    leader_active_ = true;
+    std::vector<Pending*> batch(queue_.begin(), queue_.end());
+    queue_.clear();
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+    leader_active_ = false;
+    done_.notify_all();
+  }
+  return std::move(*self.result);
+}
+
+void Ledger::commit_batch(const std::vector<Pending*>& batch) {
+  auto status = [&]() -> Status {
+    auto guard = TRY(FlockGuard::exclusive(lock_fd_.get()));
+    TRY(catch_up());
+    return write_batch(batch);
+  }();
+  if (status) return;
+  for (auto* pending : batch)
+    if (!pending->result || *pending->result) pending->result = make_failure(status.error());
+}
+
+Status Ledger::write_batch(const std::vector<Pending*>& batch) {
+  Head next = head_;
+  std::string buffer;
+  std::vector<std::pair<Pending*, uint64_t>> written;
+  for (auto* pending : batch) {
+    auto line = encode_block(next.size, next.last, clock_(), pending->draft);
+    if (!line) {
+      pending->result = make_failure(std::move(line).error());
+      continue;
+    }
+    auto digest = sha256(*line);
+    next.last_offset = head_.end + buffer.size();
+    buffer += *line;
+    buffer += '\n';
+    next.range.append(leaf_hash(Bytes(digest)));
+    next.last = digest;
+    written.emplace_back(pending, next.size++);
+  }
+  next.end = head_.end + buffer.size();
+  if (written.empty()) return ok();
+  auto durable = write_all(blocks_fd_.get(), buffer, files_.blocks);
+  if (durable && ::fdatasync(blocks_fd_.get()) != 0)
+    durable = fail(ErrorCode::io, "fdatasync {}: {}", files_.blocks.string(), errno_text(errno));
+  if (!durable) {
+    if (::ftruncate(blocks_fd_.get(), static_cast<off_t>(head_.end)) != 0)
+      return with_context(std::move(durable), "and the partial write could not be undone");
+    return durable;
+  }
+  head_ = std::move(next);
+  TRY(publish());
+  for (auto& [pending, height] : written) pending->result = height;
+  return ok();
+}
+
+}  // namespace opdbus::ledger

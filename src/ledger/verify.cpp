@@ -1,0 +1,230 @@
+// Ledger verification and export; see verify.h.
+#include "ledger/verify.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "base/fs.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+
+namespace opdbus::ledger {
+namespace {
+
+constexpr std::string_view kExportFormat = "op-dbus-ledger-export/1";
+
+Error bad(std::string message) {
+  return Error{ErrorCode::verify_failed, std::move(message), {}};
+}
+
+// Block `height` does not link to block height-1. If block height+1 links to this one, the
+// previous block was altered; otherwise this block's own "prev" was.
+Error broken_link(std::string_view blocks, size_t newline, std::string_view line, uint64_t height,
+                  HeaderReader& reader) {
+  auto next_newline = blocks.find('\n', newline + 1);
+  bool next_link_holds = next_newline == std::string_view::npos;
+  if (!next_link_holds) {
+    auto next = reader.read(blocks.substr(newline + 1, next_newline - newline - 1),
+                            blocks.size() - newline - 1);
+    next_link_holds = next && next->prev == sha256(line);
+  }
+  if (next_link_holds)
+    return bad(fmt::format(
+        "height {}: the block's hash does not match \"prev\" in block {}: block {} was altered",
+        height - 1, height, height - 1));
+  return bad(
+      fmt::format("height {}: \"prev\" does not match the hash of block {}: block {} was "
+                  "altered",
+                  height, height - 1, height));
+}
+
+struct KnownCheckpoint {
+  Checkpoint checkpoint;
+  std::optional<Digest> root_seen;
+};
+
+Result<std::vector<KnownCheckpoint>> open_known(const std::vector<std::string>& notes,
+                                                const VerifierKey& key) {
+  std::vector<KnownCheckpoint> out;
+  for (size_t i = 0; i < notes.size(); ++i)
+    out.push_back({TRY(with_context(open_checkpoint(notes[i], key),
+                                    fmt::format("known checkpoint {}", i + 1))),
+                   std::nullopt});
+  return out;
+}
+
+// Walks the chain into `head`, recording the root at each known checkpoint's size.
+Status walk_chain(std::string_view blocks, std::vector<KnownCheckpoint>& marks, Head& head) {
+  HeaderReader reader;
+  auto record_marks = [&] {
+    for (auto& mark : marks)
+      if (mark.checkpoint.size == head.size) mark.root_seen = head.range.root();
+  };
+  record_marks();
+  while (head.end < blocks.size()) {
+    uint64_t height = head.size;
+    auto newline = blocks.find('\n', head.end);
+    if (newline == std::string_view::npos)
+      return make_failure(
+          bad(fmt::format("height {}: the block is cut off (no end of line): "
+                          "the ledger was truncated mid-block",
+                          height)));
+    auto line = blocks.substr(head.end, newline - head.end);
+    auto header = reader.read(line, blocks.size() - head.end);
+    if (!header)
+      return make_failure(
+          bad(fmt::format("height {}: not a valid block: {}", height, header.error().message)));
+    if (header->height != height)
+      return make_failure(bad(fmt::format(
+          "height {}: the block records height {} (a block was removed, inserted or moved)", height,
+          header->height)));
+    if (header->prev != head.last)
+      return make_failure(broken_link(blocks, newline, line, height, reader));
+    head.last = sha256(line);
+    head.range.append(leaf_hash(Bytes(head.last)));
+    head.last_offset = head.end;
+    head.end = newline + 1;
+    ++head.size;
+    record_marks();
+  }
+  return ok();
+}
+
+Status check_head(const std::string& text, const Head& head) {
+  if (text != head_text(head))
+    return make_failure(
+        bad("ledger/head.json does not describe the blocks (it was altered, or a "
+            "crash interrupted the last append; any write rebuilds it)"));
+  return ok();
+}
+
+Status compare_known(const std::vector<KnownCheckpoint>& known, uint64_t blocks) {
+  for (size_t i = 0; i < known.size(); ++i) {
+    const auto& [checkpoint, root] = known[i];
+    if (checkpoint.size > blocks)
+      return make_failure(bad(fmt::format(
+          "known checkpoint {} (signed {}) proves {} blocks existed but the ledger has {}: it "
+          "was truncated or rolled back",
+          i + 1, checkpoint.time, checkpoint.size, blocks)));
+    if (!root || *root != checkpoint.root)
+      return make_failure(bad(fmt::format(
+          "the first {} blocks differ from what known checkpoint {} (signed {}) recorded: "
+          "history was rewritten",
+          checkpoint.size, i + 1, checkpoint.time)));
+  }
+  return ok();
+}
+
+}  // namespace
+
+std::vector<std::string_view> block_lines(std::string_view blocks) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < blocks.size();) {
+    auto newline = blocks.find('\n', at);
+    if (newline == std::string_view::npos) break;
+    lines.push_back(blocks.substr(at, newline - at));
+    at = newline + 1;
+  }
+  return lines;
+}
+
+MerkleTree build_tree(std::string_view blocks) {
+  MerkleTree tree;
+  for (auto line : block_lines(blocks)) tree.append(leaf_hash(Bytes(sha256(line))));
+  return tree;
+}
+
+Result<LedgerData> load_local_ledger(const std::filesystem::path& state_dir) {
+  LedgerFiles files(state_dir);
+  if (::access(files.blocks.c_str(), F_OK) != 0)
+    return fail(ErrorCode::not_found, "no ledger in {} (nothing has been recorded yet)",
+                state_dir.string());
+  UniqueFd lock(::open(files.lock.c_str(), O_RDONLY | O_CLOEXEC));
+  if (lock) ::flock(lock.get(), LOCK_SH);  // a consistent view while an append is in flight
+  LedgerData data;
+  data.source = files.dir.string();
+  data.mapping = TRY(MappedFile::open(files.blocks));
+  data.blocks = data.mapping.view();
+  data.checkpoint = TRY(read_file(files.checkpoint));
+  data.public_key = TRY(read_file(files.public_key));
+  if (auto head = read_file(files.head)) data.head = std::move(*head);
+  return data;
+}
+
+Result<LedgerData> load_export(const std::filesystem::path& file) {
+  LedgerData data;
+  data.source = file.string();
+  data.mapping = TRY(MappedFile::open(file));
+  auto view = data.mapping.view();
+  auto newline = view.find('\n');
+  auto header = Json::parse(view.substr(0, newline), nullptr, false);
+  if (newline == std::string_view::npos || !header.is_object() ||
+      header.value("format", "") != kExportFormat)
+    return fail(ErrorCode::invalid_input, "{} is not an op-dbus ledger export", file.string());
+  data.checkpoint = header.value("checkpoint", "");
+  data.public_key = header.value("public_key", "");
+  data.blocks = view.substr(newline + 1);
+  return data;
+}
+
+Status write_export(const LedgerData& data, int fd) {
+  Json header = {{"format", kExportFormat},
+                 {"public_key", data.public_key.substr(0, data.public_key.find('\n'))},
+                 {"checkpoint", data.checkpoint}};
+  auto text = header.dump() + "\n";
+  for (std::string_view part : {std::string_view(text), data.blocks}) {
+    while (!part.empty()) {
+      ssize_t n = ::write(fd, part.data(), part.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail(ErrorCode::io, "write export: {}", errno_text(errno));
+      part.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  return ok();
+}
+
+Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& options) {
+  VerifyReport report;
+  auto own_key = VerifierKey::parse(data.public_key);
+  if (!options.trusted_key && !own_key)
+    return make_failure(bad("the ledger's public key is unreadable: " + own_key.error().message));
+  const auto& key = options.trusted_key ? *options.trusted_key : *own_key;
+  report.key = key.text();
+  if (!options.trusted_key)
+    report.notes.push_back(
+        "checked against the ledger's own public key; pass --pubkey with a "
+        "key kept elsewhere for an independent check");
+  else if (!own_key || own_key->text() != key.text())
+    report.notes.push_back("the ledger carries a different public key than --pubkey");
+  report.checkpoint = TRY(with_context(open_checkpoint(data.checkpoint, key), "checkpoint"));
+  auto known = TRY(open_known(options.known_checkpoints, key));
+  known.push_back({report.checkpoint, std::nullopt});
+  Head head;
+  TRY(walk_chain(data.blocks, known, head));
+  report.blocks = head.size;
+  const auto& latest = known.back();
+  if (latest.checkpoint.size > report.blocks)
+    return make_failure(bad(fmt::format(
+        "the ledger has {} blocks but the checkpoint signed {} covers {}: blocks {}..{} were "
+        "removed",
+        report.blocks, latest.checkpoint.time, latest.checkpoint.size, report.blocks,
+        latest.checkpoint.size - 1)));
+  if (latest.checkpoint.size < report.blocks)
+    return make_failure(bad(fmt::format(
+        "height {}: blocks {}..{} are not covered by the signed checkpoint (appended without "
+        "signing, or a crash before the checkpoint was written; any write re-signs)",
+        latest.checkpoint.size, latest.checkpoint.size, report.blocks - 1)));
+  if (!latest.root_seen || *latest.root_seen != latest.checkpoint.root)
+    return make_failure(bad(fmt::format(
+        "height {}: the Merkle root of the {} blocks does not match the signed checkpoint: "
+        "block {} was altered",
+        report.blocks - 1, report.blocks, report.blocks - 1)));
+  known.pop_back();
+  TRY(compare_known(known, report.blocks));
+  if (data.head) TRY(check_head(*data.head, head));
+  if (!known.empty())
+    report.notes.push_back(fmt::format("consistent with {} known checkpoint(s)", known.size()));
+  return report;
+}
+
+}  // namespace opdbus::ledger
