@@ -24,28 +24,64 @@ Actor current_actor(std::string interface) {
   return actor;
 }
 
+namespace {
+
+Json actor_json(const Actor& actor) {
+  return {{"uid", actor.uid},
+          {"user", actor.user},
+          {"process", actor.process},
+          {"pid", actor.pid},
+          {"interface", actor.interface}};
+}
+
+Status append_member(std::string& out, std::string_view name, const Json& value) {
+  if (!out.empty() && out.back() != '{') out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+  out += TRY(with_context(canonical_json(value), std::string(name)));
+  return ok();
+}
+
+}  // namespace
+
+Result<EncodedDraft> encode_draft(const BlockDraft& draft) {
+  EncodedDraft encoded;
+  encoded.up_to_height = "{";
+  TRY(append_member(encoded.up_to_height, "action", draft.action));
+  TRY(append_member(encoded.up_to_height, "actor", actor_json(draft.actor)));
+  TRY(append_member(encoded.up_to_height, "after", draft.after));
+  TRY(append_member(encoded.up_to_height, "before", draft.before));
+  TRY(append_member(encoded.up_to_height, "diff", draft.diff));
+  TRY(append_member(encoded.plugins, "plugins", draft.plugins));
+  TRY(append_member(encoded.refs_result, "refs", draft.refs));
+  TRY(append_member(encoded.refs_result, "result", draft.result));
+  return encoded;
+}
+
+std::string assemble_block(const EncodedDraft& draft, uint64_t height, const Digest& prev,
+                           TimePoint time) {
+  std::string out;
+  out.reserve(draft.up_to_height.size() + draft.plugins.size() + draft.refs_result.size() + 160);
+  out += draft.up_to_height;
+  out += ",\"height\":";
+  out += std::to_string(height);
+  out += ',';
+  out += draft.plugins;
+  out += ",\"prev\":\"";
+  out += to_hex(prev);
+  out += "\",";
+  out += draft.refs_result;
+  out += ",\"time\":\"";
+  out += format_rfc3339(time);
+  out += "\"}";
+  return out;
+}
+
 Result<std::string> encode_block(uint64_t height, const Digest& prev, TimePoint time,
                                  const BlockDraft& draft) {
-  const auto& actor = draft.actor;
-  Json block = {
-      {"height", height},
-      {"prev", to_hex(prev)},
-      {"time", format_rfc3339(time)},
-      {"actor",
-       {{"uid", actor.uid},
-        {"user", actor.user},
-        {"process", actor.process},
-        {"pid", actor.pid},
-        {"interface", actor.interface}}},
-      {"action", draft.action},
-      {"plugins", draft.plugins},
-      {"diff", draft.diff},
-      {"before", draft.before},
-      {"after", draft.after},
-      {"result", draft.result},
-      {"refs", draft.refs},
-  };
-  return with_context(canonical_json(block), "block " + std::to_string(height));
+  auto encoded = TRY(with_context(encode_draft(draft), "block " + std::to_string(height)));
+  return assemble_block(encoded, height, prev, time);
 }
 
 struct HeaderReader::Impl {

@@ -39,6 +39,19 @@ struct BlockDraft {
   Json refs = Json::object();    // {"checkpoint": ..., "snapshot": ...}
 };
 
+// A draft's canonical members, encoded ahead of time by the appending thread so that the
+// ledger's serial commit path only splices in height, prev and time. Block members sort as
+// action, actor, after, before, diff, height, plugins, prev, refs, result, time.
+struct EncodedDraft {
+  std::string up_to_height;  // {"action":..,"actor":..,"after":..,"before":..,"diff":..
+  std::string plugins;       // "plugins":[..]
+  std::string refs_result;   // "refs":..,"result":..
+};
+
+Result<EncodedDraft> encode_draft(const BlockDraft& draft);
+std::string assemble_block(const EncodedDraft& draft, uint64_t height, const Digest& prev,
+                           TimePoint time);
+// The whole block as one canonical JSON document; equal to assemble_block(encode_draft(...)).
 Result<std::string> encode_block(uint64_t height, const Digest& prev, TimePoint time,
                                  const BlockDraft& draft);
 

@@ -54,17 +54,21 @@ class Ledger {
   ~Ledger();
   // Appends one block; returns its height. Thread-safe; concurrent callers share an fdatasync.
   Result<uint64_t> append(BlockDraft draft);
+  // Appends several blocks in one group (consecutive heights); returns their heights. A draft
+  // that cannot be encoded fails alone; the others are still appended.
+  std::vector<Result<uint64_t>> append_all(std::vector<BlockDraft> drafts);
   const VerifierKey& verifier() const { return key_.verifier(); }
 
  private:
   struct Pending;
-  Ledger(LedgerFiles files, SigningKey key, UniqueFd blocks, UniqueFd lock, Clock clock,
-         std::string interface);
+  Ledger(LedgerFiles files, SigningKey key, UniqueFd blocks, UniqueFd head, UniqueFd lock,
+         Clock clock, std::string interface);
   Status recover();
   Status catch_up();
   Status repair_tail(std::string_view data, const Error& reason);
   Result<std::optional<Checkpoint>> read_signed_checkpoint() const;
   Status check_against_checkpoint(const Checkpoint& checkpoint, const Digest& root_at_size) const;
+  std::vector<Pending*> take_batch(std::unique_lock<std::mutex>& lock);
   void commit_batch(const std::vector<Pending*>& batch);
   Status write_batch(const std::vector<Pending*>& batch);
   Status publish();
@@ -72,6 +76,7 @@ class Ledger {
   LedgerFiles files_;
   SigningKey key_;
   UniqueFd blocks_fd_;
+  UniqueFd head_fd_;  // rewritten in place under the lock; readers take the lock shared
   UniqueFd lock_fd_;
   Clock clock_;
   std::string interface_;
@@ -79,8 +84,10 @@ class Ledger {
   std::optional<BlockDraft> repair_record_;
   mutable std::mutex mutex_;
   std::condition_variable done_;
+  std::condition_variable arrived_;
   std::deque<Pending*> queue_;
   bool leader_active_ = false;
+  size_t last_batch_size_ = 0;
 };
 
 // Scans `data` (the bytes of blocks.jsonl) from head.end, appending every valid block that
