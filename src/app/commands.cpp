@@ -168,6 +168,15 @@ int run_rollback(Context& context, const Output& output) {
   return kOk;
 }
 
+int run_rollback_to(Context& context, const Output& output, const std::string& target,
+                    const ApplyOptions& options) {
+  auto start = Clock::now();
+  Engine engine(context);
+  auto result = engine.rollback_to(target, options);
+  if (!result) return report_error(result.error());
+  return print_outcome(*result, output, milliseconds_since(start));
+}
+
 int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file) {
   Json document = {{"version", 1}, {"plugins", Json::object()}};
   if (introspect) {

@@ -34,6 +34,9 @@ int run_apply(Context& context, const Output& output, const std::string& file,
               const ApplyOptions& options);
 int run_commit(Context& context, const Output& output);
 int run_rollback(Context& context, const Output& output);
+// rollback --to HEIGHT|SNAPSHOT: point-in-time recovery through apply (exit codes as apply).
+int run_rollback_to(Context& context, const Output& output, const std::string& target,
+                    const ApplyOptions& options);
 int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file);
 int run_doctor(Context& context, const Output& output);
 int run_schema(Context& context, const std::optional<std::string>& plugin);

@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/ledger_cli.h"
+#include "app/store_cli.h"
 #include "engine/netns.h"
 #include "plugins/builtin.h"
 
@@ -54,7 +55,12 @@ int main(int argc, char** argv) {
       ->needs(no_commit)
       ->check(CLI::Range(1, 86400));
   auto* commit = app.add_subcommand("commit", "keep a change applied with --no-commit");
-  auto* rollback = app.add_subcommand("rollback", "undo the pending or the last apply");
+  auto* rollback = app.add_subcommand(
+      "rollback", "undo the pending or the last apply, or return to a recorded point in time");
+  std::string rollback_target;
+  rollback->add_option("--to", rollback_target,
+                       "ledger height or snapshot name: apply the state recorded there exactly");
+  rollback->add_flag("--no-verify", no_verify, "skip re-querying the host (with --to)");
   auto* init = app.add_subcommand("init", "write a starting state file");
   init->add_flag("--introspect", introspect, "from the host's current state");
   init->add_option("-o,--output", out_file, "file to write (default: stdout)");
@@ -64,6 +70,8 @@ int main(int argc, char** argv) {
   schema->add_option("-p,--plugin", plugin, "only this plugin");
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
+  cli::StoreArgs store_args;
+  auto store_commands = cli::add_store_commands(app, store_args);
 
   try {
     app.parse(argc, argv);
@@ -91,10 +99,14 @@ int main(int argc, char** argv) {
   if (*diff) return cli::run_diff(context, output, file, plugin);
   if (*apply) return cli::run_apply(context, output, file, apply_options);
   if (*commit) return cli::run_commit(context, output);
+  if (*rollback && !rollback_target.empty())
+    return cli::run_rollback_to(context, output, rollback_target, apply_options);
   if (*rollback) return cli::run_rollback(context, output);
   if (*init) return cli::run_init(context, output, introspect, out_file);
   if (*doctor) return cli::run_doctor(context, output);
   if (*schema) return cli::run_schema(context, plugin);
+  if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
+    return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))
     return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;

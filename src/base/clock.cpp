@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <ctime>
 
 namespace opdbus {
 namespace {
@@ -27,6 +28,14 @@ std::string format_rfc3339(TimePoint time, bool fraction) {
                           clock.minutes().count(), clock.seconds().count());
   if (fraction) text += fmt::format(".{:06}", clock.subseconds().count());
   return text + "Z";
+}
+
+std::string format_local(TimePoint time, const char* format) {
+  std::time_t seconds = system_clock::to_time_t(time);
+  std::tm local{};
+  ::localtime_r(&seconds, &local);
+  char text[128];
+  return std::string(text, std::strftime(text, sizeof text, format, &local));
 }
 
 Result<TimePoint> parse_rfc3339(std::string_view text) {

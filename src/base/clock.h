@@ -23,5 +23,7 @@ inline Clock system_clock() {
 // "2026-11-25T00:39:08.123456Z" (microseconds), or without the fraction when `fraction` is false.
 std::string format_rfc3339(TimePoint time, bool fraction = true);
 Result<TimePoint> parse_rfc3339(std::string_view text);
+// strftime in the local time zone (TZ), e.g. "%Y-%m-%d %H:%M %Z".
+std::string format_local(TimePoint time, const char* format);
 
 }  // namespace opdbus

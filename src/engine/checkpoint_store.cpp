@@ -33,7 +33,8 @@ Json CheckpointRecord::to_json() const {
           {"status", status},
           {"deadline", deadline},
           {"watchdog_pid", watchdog_pid},
-          {"snapshots", snapshots_json}};
+          {"snapshots", snapshots_json},
+          {"state_snapshot", state_snapshot}};
 }
 
 Result<CheckpointRecord> CheckpointRecord::from_json(const Json& json) {
@@ -45,6 +46,7 @@ Result<CheckpointRecord> CheckpointRecord::from_json(const Json& json) {
     record.status = json.at("status").get<std::string>();
     record.deadline = json.at("deadline").get<int64_t>();
     record.watchdog_pid = json.at("watchdog_pid").get<int>();
+    record.state_snapshot = json.value("state_snapshot", "");
     for (const auto& [plugin, data] : json.at("snapshots").items())
       record.snapshots.push_back({plugin, data});
     return record;

@@ -24,6 +24,7 @@ struct CheckpointRecord {
   int64_t deadline = 0;  // unix seconds when an uncommitted change reverts; 0 for none
   int watchdog_pid = 0;
   std::vector<Snapshot> snapshots;
+  std::string state_snapshot;  // the newest state snapshot before the change (kept while pending)
 
   Json to_json() const;
   static Result<CheckpointRecord> from_json(const Json& json);

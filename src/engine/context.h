@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
 #include "ledger/ledger.h"
 #include "plugin/registry.h"
+#include "store/state_store.h"
 
 namespace opdbus {
 
@@ -24,7 +26,11 @@ struct Context {
   Clock clock = system_clock();
   std::string interface = "cli";           // recorded as the actor's interface
   std::unique_ptr<ledger::Ledger> ledger;  // see open_ledger
+  std::optional<store::StateStore> store;  // see open_store
 };
+
+// The state directory's layout (subvolumes on BTRFS), created on first use.
+Result<store::StateStore*> open_store(Context& context);
 
 // The ledger under config.state_dir, opened (and its tail repaired) on first use.
 Result<ledger::Ledger*> open_ledger(Context& context);

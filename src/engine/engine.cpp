@@ -200,6 +200,8 @@ Result<ApplyResult> Engine::apply(const StateDocument& document, const ApplyOpti
     return result;
   }
   TRY(open_ledger(context_));  // a ledger that cannot record refuses changes up front
+  result.action = options.action;
+  result.refs = options.refs;
   if (result.plan.enforce_count() > 0) return run_apply(std::move(result), options, document.path);
   TRY(append_to_ledger(apply_record(context_, result, document.path)));
   return result;
@@ -239,6 +241,7 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   record.netns = context_.config.netns;
   record.status = "applying";
   record.snapshots = TRY(take_snapshots(result.plan));
+  record.state_snapshot = TRY(newest_snapshot());
   TRY(store_.save_last(record));
   if (options.no_commit) {
     record.deadline = unix_now() + options.timeout_seconds;
@@ -257,6 +260,7 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   if (applied) {
     result.outcome = options.no_commit ? Outcome::awaiting_commit : Outcome::applied;
     result.after = capture(result.plan);
+    result.refs.update(snapshot_and_prune(options.action));
     applied = with_context(append_to_ledger(apply_record(context_, result, file)),
                            "the change could not be recorded in the ledger");
   }
@@ -324,8 +328,9 @@ Result<RestoreResult> Engine::revert(CheckpointRecord record, const std::string&
   if (TRY(store_.load_pending())) TRY(store_.clear_pending());
   record.status = "rolled-back";
   TRY(store_.save_last(record));
+  auto refs = snapshot_and_prune("rollback");
   TRY(with_context(
-      append_to_ledger(rollback_record(context_, record, std::move(before), writes, reason)),
+      append_to_ledger(rollback_record(context_, record, std::move(before), writes, reason, refs)),
       "rolled back, but recording the rollback in the ledger failed"));
   return RestoreResult{record.id, writes};
 }

@@ -16,6 +16,7 @@
 #include "engine/checkpoint_store.h"
 #include "engine/context.h"
 #include "engine/state_file.h"
+#include "store/retention.h"
 
 namespace opdbus {
 
@@ -40,6 +41,8 @@ struct ApplyOptions {
   bool verify = true;
   bool no_commit = false;
   int timeout_seconds = 0;
+  std::string action = "apply";  // what the ledger calls it ("rollback.to" for point-in-time)
+  Json refs = Json::object();    // extra references recorded with it
 };
 
 enum class Outcome { no_changes, planned, applied, awaiting_commit, rolled_back, rollback_failed };
@@ -53,6 +56,14 @@ struct ApplyResult {
   std::string failure;           // what went wrong, when rolled back or rollback failed
   std::vector<Snapshot> before;  // the touched resources before the apply
   Json after = Json::object();   // and after it, by plugin (what the ledger records)
+  Json refs = Json::object();    // snapshot taken, snapshots pruned, and ApplyOptions::refs
+  std::string action = "apply";
+};
+
+// One snapshot's fate under the retention policy, for `snapshot list` and `snapshot prune`.
+struct SnapshotStatus {
+  store::SnapshotInfo info;
+  std::vector<std::string> reasons;  // tiers keeping it; empty: the next prune deletes it
 };
 
 struct RestoreResult {
@@ -72,6 +83,16 @@ class Engine {
   Result<RestoreResult> rollback();
   // Called by the watchdog at the deadline: reverts `checkpoint_id` unless it was committed.
   Result<bool> expire_pending(const std::string& checkpoint_id);
+  // Point in time (history.cpp): state snapshots, retention and rollback --to.
+  Result<std::string> create_snapshot();
+  Result<std::vector<SnapshotStatus>> snapshot_status();
+  Result<std::vector<std::string>> prune_snapshots(bool dry_run);
+  Result<store::RetentionPolicy> retention();
+  Status set_retention(const std::vector<std::string>& assignments);
+  // Applies the state recorded at a ledger height or in a named snapshot, exactly (what was
+  // created since is removed), with verification and automatic rollback.
+  Result<ApplyResult> rollback_to(const std::string& target, const ApplyOptions& options);
+
   // In a forked child: abandons the parent's ledger handle without closing its descriptors,
   // which the child closes wholesale; the next record opens the ledger afresh.
   void abandon_inherited_ledger();
@@ -89,6 +110,10 @@ class Engine {
   Json current_state(const std::vector<Snapshot>& snapshots);
   Status append_to_ledger(ledger::BlockDraft draft);
   Result<RestoreResult> revert(CheckpointRecord record, const std::string& reason);
+  Json snapshot_and_prune(const std::string& reason);
+  Result<std::vector<std::string>> prune_unlocked(bool dry_run);
+  Result<std::string> newest_snapshot();
+  Result<Json> exact_document(const Json& target);
 
   Context& context_;
   CheckpointStore store_;

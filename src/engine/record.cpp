@@ -3,7 +3,15 @@
 
 namespace opdbus {
 
+Result<store::StateStore*> open_store(Context& context) {
+  if (!context.store)
+    context.store = TRY(with_context(store::StateStore::open(context.config.state_dir),
+                                     "open the state directory"));
+  return &*context.store;
+}
+
 Result<ledger::Ledger*> open_ledger(Context& context) {
+  TRY(open_store(context));  // ledger/ must become a subvolume before the ledger creates it
   if (!context.ledger)
     context.ledger = TRY(with_context(
         ledger::Ledger::open(context.config.state_dir, context.interface, context.clock),
@@ -49,7 +57,7 @@ ledger::BlockDraft base_record(const Context& context, std::string action) {
 
 ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
                                 const std::string& file) {
-  auto draft = base_record(context, "apply");
+  auto draft = base_record(context, result.action);
   for (const auto& plugin_plan : result.plan.plugins) {
     if (plugin_plan.changes.empty()) continue;
     draft.plugins.push_back(plugin_plan.plugin->descriptor().name);
@@ -61,6 +69,7 @@ ledger::BlockDraft apply_record(const Context& context, const ApplyResult& resul
       {"outcome", outcome_name(result.outcome)}, {"writes", result.writes}, {"file", file}};
   if (!result.failure.empty()) draft.result["failure"] = result.failure;
   if (!result.checkpoint_id.empty()) draft.refs["checkpoint"] = result.checkpoint_id;
+  draft.refs.update(result.refs);
   return draft;
 }
 
@@ -73,13 +82,25 @@ ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord&
 }
 
 ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
-                                   Json before, size_t writes, const std::string& reason) {
+                                   Json before, size_t writes, const std::string& reason,
+                                   const Json& refs) {
   auto draft = base_record(context, "rollback");
   for (const auto& snapshot : record.snapshots) draft.plugins.push_back(snapshot.plugin);
   draft.before = std::move(before);
   draft.after = snapshots_json(record.snapshots);
   draft.result = {{"outcome", "rolled_back"}, {"writes", writes}, {"reason", reason}};
   draft.refs["checkpoint"] = record.id;
+  draft.refs.update(refs);
+  return draft;
+}
+
+ledger::BlockDraft store_record(const Context& context, std::string action, Json before, Json after,
+                                Json refs) {
+  auto draft = base_record(context, std::move(action));
+  draft.before = std::move(before);
+  draft.after = std::move(after);
+  draft.result = {{"outcome", "done"}};
+  draft.refs.update(refs);
   return draft;
 }
 

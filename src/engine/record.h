@@ -22,6 +22,10 @@ ledger::BlockDraft apply_record(const Context& context, const ApplyResult& resul
                                 const std::string& file);
 ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord& record);
 ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
-                                   Json before, size_t writes, const std::string& reason);
+                                   Json before, size_t writes, const std::string& reason,
+                                   const Json& refs);
+// A block for an action on op-dbus's own records (snapshots, retention).
+ledger::BlockDraft store_record(const Context& context, std::string action, Json before, Json after,
+                                Json refs);
 
 }  // namespace opdbus

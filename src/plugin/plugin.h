@@ -82,6 +82,9 @@ class Plugin {
   virtual Result<Snapshot> checkpoint(const std::vector<Change>& changes) = 0;
   virtual Result<ApplyReport> restore(const Snapshot& snapshot) = 0;
   virtual Result<std::unique_ptr<Watch>> watch(WatchCallback callback) = 0;
+  // A desired section that makes the host equal to `target` (a query result from the past):
+  // `target` plus "absent" items for what exists in `current` but not in `target`.
+  virtual Json exact_desired(const Json& target, const Json& current) const = 0;
 };
 
 }  // namespace opdbus

@@ -32,6 +32,7 @@ class FakePlugin final : public Plugin {
   Result<std::unique_ptr<Watch>> watch(WatchCallback) override {
     return fail(ErrorCode::unavailable, "fake plugins cannot be watched");
   }
+  Json exact_desired(const Json& target, const Json&) const override { return target; }
 
  private:
   PluginDescriptor descriptor_;

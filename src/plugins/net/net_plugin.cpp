@@ -101,6 +101,24 @@ class NetPlugin final : public Plugin {
     return Snapshot{"net", {{"interfaces", interfaces}, {"routes", routes}}};
   }
 
+  Json exact_desired(const Json& target, const Json& current) const override {
+    Json desired = target;
+    std::set<std::string> links, routes;
+    for (const auto& link : target.value("interfaces", Json::array()))
+      links.insert(link.value("name", ""));
+    for (const auto& route : target.value("routes", Json::array())) routes.insert(route_key(route));
+    for (const auto& link : current.value("interfaces", Json::array()))
+      if (!links.count(link.value("name", "")))
+        desired["interfaces"].push_back({{"name", link["name"]}, {"state", "absent"}});
+    for (const auto& route : current.value("routes", Json::array()))
+      if (!routes.count(route_key(route)))
+        desired["routes"].push_back({{"destination", route["destination"]},
+                                     {"table", route["table"]},
+                                     {"metric", route["metric"]},
+                                     {"state", "absent"}});
+    return desired;
+  }
+
   Result<ApplyReport> restore(const Snapshot& snapshot) override {
     auto desired = restore_target(snapshot.data);
     ApplyReport report;

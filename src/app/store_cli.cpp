@@ -1,0 +1,123 @@
+// `op-dbus snapshot|retention ...` and `rollback --to`; see store_cli.h.
+#include "app/store_cli.h"
+
+namespace opdbus::cli {
+namespace {
+
+void print_json(const Json& value) {
+  fmt::print("{}\n", value.dump(2));
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ",";
+    out += item;
+  }
+  return out;
+}
+
+int run_list(Context& context, const Output& output) {
+  Engine engine(context);
+  auto statuses = engine.snapshot_status();
+  if (!statuses) return report_error(statuses.error());
+  auto policy = engine.retention();
+  if (!policy) return report_error(policy.error());
+  auto store = open_store(context);
+  if (!store) return report_error(store.error());
+  if (output.json) {
+    Json list = Json::array();
+    for (const auto& status : *statuses)
+      list.push_back({{"name", status.info.name},
+                      {"time", format_rfc3339(status.info.time, false)},
+                      {"reason", status.info.meta.value("reason", "")},
+                      {"kept_by", status.reasons}});
+    print_json(
+        {{"snapshots", list}, {"retention", policy->to_json()}, {"btrfs", (*store)->on_btrfs()}});
+    return kOk;
+  }
+  fmt::print("{:<20} {:<25} {:<12} {}\n", "SNAPSHOT", "TAKEN (local time)", "AFTER", "KEPT BY");
+  for (const auto& status : *statuses)
+    fmt::print("{:<20} {:<25} {:<12} {}\n", status.info.name,
+               format_local(status.info.time, "%Y-%m-%d %H:%M:%S %Z"),
+               status.info.meta.value("reason", "-"),
+               status.reasons.empty() ? "(pruned next)" : joined(status.reasons));
+  fmt::print("{} snapshot(s) in {} ({}); retention {}\n", statuses->size(),
+             (*store)->snapshots_path().string(),
+             (*store)->on_btrfs() ? "BTRFS read-only snapshots" : "read-only copies",
+             policy->to_json().dump());
+  return kOk;
+}
+
+int run_create(Context& context, const Output& output) {
+  Engine engine(context);
+  auto name = engine.create_snapshot();
+  if (!name) return report_error(name.error());
+  if (output.json)
+    print_json({{"snapshot", *name}});
+  else
+    fmt::print("Snapshot {} taken.\n", *name);
+  return kOk;
+}
+
+int run_prune(Context& context, const Output& output, bool dry_run) {
+  Engine engine(context);
+  auto pruned = engine.prune_snapshots(dry_run);
+  if (!pruned) return report_error(pruned.error());
+  if (output.json) {
+    print_json({{"dry_run", dry_run}, {"pruned", *pruned}});
+    return kOk;
+  }
+  for (const auto& name : *pruned)
+    fmt::print("{} {}\n", dry_run ? "would delete" : "deleted", name);
+  fmt::print("{} snapshot(s) {}.\n", pruned->size(), dry_run ? "would be deleted" : "deleted");
+  return kOk;
+}
+
+int run_retention_show(Context& context) {
+  Engine engine(context);
+  auto policy = engine.retention();
+  if (!policy) return report_error(policy.error());
+  print_json(policy->to_json());
+  return kOk;
+}
+
+int run_retention_set(Context& context, const std::vector<std::string>& assignments) {
+  Engine engine(context);
+  if (auto set = engine.set_retention(assignments); !set) return report_error(set.error());
+  return run_retention_show(context);
+}
+
+}  // namespace
+
+StoreCommands add_store_commands(CLI::App& app, StoreArgs& args) {
+  StoreCommands commands;
+  auto* snapshot = app.add_subcommand("snapshot", "state snapshots taken after every change");
+  snapshot->require_subcommand(1);
+  commands.snapshot_list = snapshot->add_subcommand("list", "snapshots and which tier keeps each");
+  commands.snapshot_create = snapshot->add_subcommand("create", "take a snapshot now");
+  commands.snapshot_prune =
+      snapshot->add_subcommand("prune", "delete what retention does not keep");
+  commands.snapshot_prune->add_flag("--dry-run", args.dry_run, "only list what would be deleted");
+  auto* retention =
+      app.add_subcommand("retention", "how many hourly/daily/weekly/quarterly to keep");
+  retention->require_subcommand(1);
+  commands.retention_show = retention->add_subcommand("show", "print the policy");
+  commands.retention_set = retention->add_subcommand("set", "change the policy (recorded)");
+  commands.retention_set
+      ->add_option("tiers", args.assignments, "hourly=N daily=N weekly=N quarterly=N")
+      ->required();
+  return commands;
+}
+
+int run_store(Context& context, const Output& output, const StoreCommands& commands,
+              const StoreArgs& args) {
+  if (*commands.snapshot_list) return run_list(context, output);
+  if (*commands.snapshot_create) return run_create(context, output);
+  if (*commands.snapshot_prune) return run_prune(context, output, args.dry_run);
+  if (*commands.retention_show) return run_retention_show(context);
+  if (*commands.retention_set) return run_retention_set(context, args.assignments);
+  return kBadInput;
+}
+
+}  // namespace opdbus::cli
