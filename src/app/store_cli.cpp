@@ -1,6 +1,11 @@
 // `op-dbus snapshot|retention ...` and `rollback --to`; see store_cli.h.
 #include "app/store_cli.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include "ledger/verify.h"
+
 namespace opdbus::cli {
 namespace {
 
@@ -74,6 +79,50 @@ int run_prune(Context& context, const Output& output, bool dry_run) {
   return kOk;
 }
 
+int run_send(Context& context, const Output& output, const std::string& replica) {
+  if (replica.empty() && ::isatty(STDOUT_FILENO))
+    return report_error(Error{ErrorCode::invalid_input,
+                              "refusing to write a binary stream to a terminal: pass --to DIR or "
+                              "redirect stdout",
+                              {}});
+  ::signal(SIGPIPE, SIG_IGN);  // a receiver that stops reading is an error to report, not death
+  Engine engine(context);
+  std::optional<std::filesystem::path> target;
+  if (!replica.empty()) target = replica;
+  auto items = engine.send_snapshots(target, STDOUT_FILENO);
+  if (!items) return report_error(items.error());
+  if (!target) {
+    fmt::print(stderr, "Sent {} snapshot(s).\n", items->size());
+    return kOk;
+  }
+  auto data = ledger::load_local_ledger(*target);
+  auto report = data ? ledger::verify_ledger(*data, {}) : make_failure(data.error());
+  if (output.json) {
+    Json sent = Json::array();
+    for (const auto& item : *items) sent.push_back(item.kind + " " + item.name);
+    print_json({{"sent", sent}, {"replica_verified", report.has_value()}});
+  } else {
+    for (const auto& item : *items)
+      fmt::print("sent {} {}{}\n", item.kind, item.name,
+                 item.parent.empty() ? " (full)" : " (incremental from " + item.parent + ")");
+    if (report)
+      fmt::print("Replica {} verified: {} blocks match the signed checkpoint.\n", replica,
+                 report->blocks);
+  }
+  if (!report) return report_error(report.error());
+  return kOk;
+}
+
+int run_receive(const Output& output, const std::string& replica) {
+  auto received = store::receive_stream(replica, STDIN_FILENO);
+  if (!received) return report_error(received.error());
+  if (output.json)
+    print_json({{"received", *received}});
+  else
+    for (const auto& name : *received) fmt::print("received {}\n", name);
+  return kOk;
+}
+
 int run_retention_show(Context& context) {
   Engine engine(context);
   auto policy = engine.retention();
@@ -99,6 +148,13 @@ StoreCommands add_store_commands(CLI::App& app, StoreArgs& args) {
   commands.snapshot_prune =
       snapshot->add_subcommand("prune", "delete what retention does not keep");
   commands.snapshot_prune->add_flag("--dry-run", args.dry_run, "only list what would be deleted");
+  commands.snapshot_send = snapshot->add_subcommand(
+      "send", "replicate snapshots and the ledger to another BTRFS filesystem (or stdout)");
+  commands.snapshot_send->add_option("--to", args.replica, "replica directory on BTRFS");
+  commands.snapshot_receive =
+      snapshot->add_subcommand("receive", "receive a 'snapshot send' stream from stdin");
+  commands.snapshot_receive->add_option("dir", args.replica, "replica directory on BTRFS")
+      ->required();
   auto* retention =
       app.add_subcommand("retention", "how many hourly/daily/weekly/quarterly to keep");
   retention->require_subcommand(1);
@@ -115,6 +171,8 @@ int run_store(Context& context, const Output& output, const StoreCommands& comma
   if (*commands.snapshot_list) return run_list(context, output);
   if (*commands.snapshot_create) return run_create(context, output);
   if (*commands.snapshot_prune) return run_prune(context, output, args.dry_run);
+  if (*commands.snapshot_send) return run_send(context, output, args.replica);
+  if (*commands.snapshot_receive) return run_receive(output, args.replica);
   if (*commands.retention_show) return run_retention_show(context);
   if (*commands.retention_set) return run_retention_set(context, args.assignments);
   return kBadInput;

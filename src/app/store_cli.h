@@ -12,6 +12,7 @@ namespace opdbus::cli {
 
 struct StoreArgs {
   bool dry_run = false;
+  std::string replica;
   std::vector<std::string> assignments;
 };
 
@@ -19,6 +20,8 @@ struct StoreCommands {
   CLI::App* snapshot_list = nullptr;
   CLI::App* snapshot_create = nullptr;
   CLI::App* snapshot_prune = nullptr;
+  CLI::App* snapshot_send = nullptr;
+  CLI::App* snapshot_receive = nullptr;
   CLI::App* retention_show = nullptr;
   CLI::App* retention_set = nullptr;
 };

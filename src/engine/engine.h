@@ -16,6 +16,7 @@
 #include "engine/checkpoint_store.h"
 #include "engine/context.h"
 #include "engine/state_file.h"
+#include "store/replication.h"
 #include "store/retention.h"
 
 namespace opdbus {
@@ -89,6 +90,10 @@ class Engine {
   Result<std::vector<std::string>> prune_snapshots(bool dry_run);
   Result<store::RetentionPolicy> retention();
   Status set_retention(const std::vector<std::string>& assignments);
+  // Replicates every snapshot and the ledger to `replica` (another BTRFS filesystem),
+  // incrementally, or as a full stream to `out_fd` when there is no replica; recorded.
+  Result<std::vector<store::SendItem>> send_snapshots(
+      const std::optional<std::filesystem::path>& replica, int out_fd);
   // Applies the state recorded at a ledger height or in a named snapshot, exactly (what was
   // created since is removed), with verification and automatic rollback.
   Result<ApplyResult> rollback_to(const std::string& target, const ApplyOptions& options);

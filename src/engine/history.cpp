@@ -1,9 +1,15 @@
 // Point in time: the state snapshot taken after every change, retention pruning, and
 // `rollback --to HEIGHT|SNAPSHOT`, which applies a recorded state through the ordinary apply path
-// (checkpoint, verify, automatic rollback) and is itself recorded. Part of Engine (engine.h).
+// (checkpoint, verify, automatic rollback) and is itself recorded; and replication of snapshots
+// and the ledger to another BTRFS filesystem. Part of Engine (engine.h).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <set>
+#include <thread>
 
 #include "base/fs.h"
 #include "engine/engine.h"
@@ -112,6 +118,53 @@ Status Engine::set_retention(const std::vector<std::string>& assignments) {
   TRY(store::save_retention(retention_file(context_), new_policy));
   return append_to_ledger(store_record(context_, "retention.set", old_policy.to_json(),
                                        new_policy.to_json(), Json::object()));
+}
+
+namespace {
+
+// Runs receive_stream on the read end of a pipe in a thread while `send` writes the other end.
+Result<std::vector<std::string>> send_through_pipe(const std::filesystem::path& replica,
+                                                   const std::function<Status(int)>& send) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(ErrorCode::io, "pipe: {}", errno_text(errno));
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  Result<std::vector<std::string>> received = std::vector<std::string>{};
+  std::thread receiver(
+      [&, fd = std::move(read_end)] { received = store::receive_stream(replica, fd.get()); });
+  auto sent = send(write_end.get());
+  write_end.reset();
+  receiver.join();
+  if (!received) return make_failure(received.error());
+  if (!sent) return make_failure(sent.error());
+  return received;
+}
+
+}  // namespace
+
+Result<std::vector<store::SendItem>> Engine::send_snapshots(
+    const std::optional<std::filesystem::path>& replica, int out_fd) {
+  auto lock = TRY(store_.lock());
+  TRY(open_ledger(context_));
+  auto* store = TRY(open_store(context_));
+  {
+    auto ledger_lock =
+        TRY(FileLock::acquire(ledger::LedgerFiles(context_.config.state_dir).lock, true));
+    TRY(store::snapshot_ledger(*store, context_.clock()));
+  }
+  auto items = TRY(store::plan_send(*store, replica));
+  auto send = [&](int fd) { return store::send_stream(*store, items, fd); };
+  if (replica)
+    TRY(send_through_pipe(*replica, send));
+  else
+    TRY(send(out_fd));
+  store::prune_ledger_snapshots(*store);
+  Json sent = Json::array();
+  for (const auto& item : items)
+    sent.push_back({{"kind", item.kind}, {"name", item.name}, {"parent", item.parent}});
+  TRY(append_to_ledger(
+      store_record(context_, "snapshot.send", Json::object(), Json::object(),
+                   {{"to", replica ? replica->string() : "stdout"}, {"sent", sent}})));
+  return items;
 }
 
 Result<Json> Engine::exact_document(const Json& target) {

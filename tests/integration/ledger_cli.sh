@@ -21,6 +21,9 @@ expect_rc 0 op apply "$WORK/a.json"
 [ "$(last_block .result.outcome)" = '"applied"' ] || fail "outcome not recorded"
 [ "$(last_block '.after.net.interfaces.lg0.mtu')" = 1400 ] || fail "after-state not recorded"
 [ "$(last_block .actor.interface)" = '"cli"' ] || fail "actor not recorded"
+snapshot=$(op ledger log -n 1 --json | jq -r '.[0].refs.snapshot')
+jq -e '.interfaces[] | select(.name == "lg0")' "$STATE/.snapshots/$snapshot/net.json" >/dev/null ||
+  fail "no state snapshot (a read-only copy off BTRFS) named by the apply block"
 expect_rc 0 op apply "$WORK/a.json"
 [ "$(last_block .result.outcome)" = '"no_changes"' ] || fail "no-change apply not recorded"
 op ledger checkpoint > "$WORK/checkpoint-2"
