@@ -149,19 +149,22 @@ Status Engine::apply_plan(const Plan& plan, size_t& writes) {
   return ok();
 }
 
-Status Engine::verify(const Plan& plan) {
+Result<Json> Engine::verify(const Plan& plan) {
   std::vector<Change> remaining;
   for (int attempt = 0; attempt < kVerifyAttempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10 << (attempt - 1)));
     remaining.clear();
+    Json states = Json::object();
     for (const auto& plugin_plan : plan.plugins) {
       if (plugin_plan.enforced().empty()) continue;
       auto* plugin = plugin_plan.plugin;
-      auto current = TRY(with_context(plugin->query(), "verify " + plugin->descriptor().name));
+      const auto& name = plugin->descriptor().name;
+      auto current = TRY(with_context(plugin->query(), "verify " + name));
       for (auto& change : TRY(plugin->diff(current, plugin_plan.desired)))
         if (!change.observe) remaining.push_back(std::move(change));
+      states[name] = std::move(current);
     }
-    if (remaining.empty()) return ok();
+    if (remaining.empty()) return states;
   }
   return fail(ErrorCode::verify_failed, "the host did not reach the desired state:{}",
               describe_remaining(remaining));
@@ -207,10 +210,25 @@ Result<ApplyResult> Engine::apply(const StateDocument& document, const ApplyOpti
   return result;
 }
 
-Json Engine::capture(const Plan& plan) {
-  auto snapshots = take_snapshots(plan);
-  if (!snapshots) return {{"error", snapshots.error().describe()}};
-  return snapshots_json(*snapshots);
+Result<Json> Engine::state_of(Plugin& plugin, const Json& known_states) {
+  const auto& name = plugin.descriptor().name;
+  if (known_states.contains(name)) return known_states[name];
+  return with_context(plugin.query(), "query " + name);
+}
+
+Json Engine::capture(const Plan& plan, const Json& known_states) {
+  Json after = Json::object();
+  for (const auto& plugin_plan : plan.plugins) {
+    auto changes = plugin_plan.enforced();
+    if (changes.empty()) continue;
+    auto& plugin = *plugin_plan.plugin;
+    auto current = state_of(plugin, known_states);
+    auto snapshot =
+        current ? plugin.checkpoint_of(*current, changes) : make_failure(current.error());
+    after[plugin.descriptor().name] =
+        snapshot ? snapshot->data : Json{{"error", snapshot.error().describe()}};
+  }
+  return after;
 }
 
 Json Engine::current_state(const std::vector<Snapshot>& snapshots) {
@@ -255,12 +273,19 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   result.deadline = record.deadline;
   result.before = record.snapshots;
 
+  Json states = Json::object();
   auto applied = apply_plan(result.plan, result.writes);
-  if (applied && options.verify) applied = verify(result.plan);
+  if (applied && options.verify) {
+    auto verified = verify(result.plan);
+    if (verified)
+      states = std::move(*verified);
+    else
+      applied = make_failure(std::move(verified).error());
+  }
   if (applied) {
     result.outcome = options.no_commit ? Outcome::awaiting_commit : Outcome::applied;
-    result.after = capture(result.plan);
-    result.refs.update(snapshot_and_prune(options.action));
+    result.after = capture(result.plan, states);
+    result.refs.update(snapshot_and_prune(options.action, states));
     applied = with_context(append_to_ledger(apply_record(context_, result, file)),
                            "the change could not be recorded in the ledger");
   }
@@ -279,7 +304,7 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   TRY(store_.save_last(record));
   if (!restored) result.failure += "\nrollback also failed: " + restored.error().describe();
   result.outcome = restored ? Outcome::rolled_back : Outcome::rollback_failed;
-  result.after = capture(result.plan);
+  result.after = capture(result.plan, Json::object());
   if (auto recorded = append_to_ledger(apply_record(context_, result, file)); !recorded)
     result.failure += "\nrecording this in the ledger also failed: " + recorded.error().describe();
   return result;

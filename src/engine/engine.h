@@ -106,16 +106,19 @@ class Engine {
   Result<Plugin*> plugin_named(const std::string& name) const;
   Result<std::vector<Snapshot>> take_snapshots(const Plan& plan);
   Status apply_plan(const Plan& plan, size_t& writes);
-  Status verify(const Plan& plan);
+  // The final state of each verified plugin, by name.
+  Result<Json> verify(const Plan& plan);
   Result<size_t> restore(const std::vector<Snapshot>& snapshots);
   Status check_namespace(const CheckpointRecord& record) const;
   Result<ApplyResult> run_apply(ApplyResult result, const ApplyOptions& options,
                                 const std::string& file);
-  Json capture(const Plan& plan);
+  Json capture(const Plan& plan, const Json& known_states);
   Json current_state(const std::vector<Snapshot>& snapshots);
   Status append_to_ledger(ledger::BlockDraft draft);
   Result<RestoreResult> revert(CheckpointRecord record, const std::string& reason);
-  Json snapshot_and_prune(const std::string& reason);
+  // `known_states`: plugin states already queried (after verification), not queried again.
+  Json snapshot_and_prune(const std::string& reason, const Json& known_states = Json::object());
+  Result<Json> state_of(Plugin& plugin, const Json& known_states);
   Result<std::vector<std::string>> prune_unlocked(bool dry_run);
   Result<std::string> newest_snapshot();
   Result<Json> exact_document(const Json& target);

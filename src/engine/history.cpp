@@ -36,10 +36,12 @@ Result<std::string> Engine::newest_snapshot() {
   return snapshots.empty() ? std::string() : snapshots.back().name;
 }
 
-Json Engine::snapshot_and_prune(const std::string& reason) {
+Json Engine::snapshot_and_prune(const std::string& reason, const Json& known_states) {
   auto taken = [&]() -> Result<std::string> {
     auto* store = TRY(open_store(context_));
-    auto state = TRY(query(std::nullopt));
+    Json state = {{"version", 1}, {"plugins", Json::object()}};
+    for (auto* plugin : context_.registry.ordered())
+      state["plugins"][plugin->descriptor().name] = TRY(state_of(*plugin, known_states));
     Json meta = {{"time", format_rfc3339(context_.clock())}, {"reason", reason}};
     if (auto checkpoint = read_file(ledger::LedgerFiles(context_.config.state_dir).checkpoint))
       meta["ledger_checkpoint"] = *checkpoint;

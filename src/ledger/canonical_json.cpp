@@ -89,22 +89,39 @@ Status append_string(std::string& out, std::string_view text) {
 
 Status append_value(std::string& out, const Json& value);
 
+Status append_member(std::string& out, bool first, const std::string& name, const Json& value) {
+  if (!first) out.push_back(',');
+  TRY(append_string(out, name));
+  out.push_back(':');
+  return with_context(append_value(out, value), name);
+}
+
+bool is_ascii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// nlohmann keeps members in UTF-8 byte order, which is UTF-16 order when every name is ASCII;
+// only objects with other names are re-sorted by their UTF-16 code units.
 Status append_object(std::string& out, const Json& object) {
-  std::vector<std::pair<std::u16string, const std::string*>> members;
-  members.reserve(object.size());
-  for (const auto& [name, member] : object.items()) {
-    (void)member;
-    members.emplace_back(TRY(utf16_units(name)), &name);
-  }
-  std::sort(members.begin(), members.end());
+  const auto& members = object.get_ref<const Json::object_t&>();
+  bool ascii =
+      std::all_of(members.begin(), members.end(), [](const auto& m) { return is_ascii(m.first); });
   out.push_back('{');
-  bool first = true;
-  for (const auto& [units, name] : members) {
-    if (!first) out.push_back(',');
-    first = false;
-    TRY(append_string(out, *name));
-    out.push_back(':');
-    TRY(with_context(append_value(out, object.at(*name)), *name));
+  if (ascii) {
+    bool first = true;
+    for (const auto& [name, member] : members) {
+      TRY(append_member(out, first, name, member));
+      first = false;
+    }
+  } else {
+    std::vector<std::pair<std::u16string, const std::string*>> sorted;
+    sorted.reserve(members.size());
+    for (const auto& member : members)
+      sorted.emplace_back(TRY(utf16_units(member.first)), &member.first);
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i)
+      TRY(append_member(out, i == 0, *sorted[i].second, members.at(*sorted[i].second)));
   }
   out.push_back('}');
   return ok();

@@ -25,7 +25,7 @@ class FakePlugin final : public Plugin {
     return std::vector<Change>{};
   }
   Result<ApplyReport> apply(const std::vector<Change>&) override { return ApplyReport{}; }
-  Result<Snapshot> checkpoint(const std::vector<Change>&) override {
+  Result<Snapshot> checkpoint_of(const Json&, const std::vector<Change>&) override {
     return Snapshot{descriptor_.name, {}};
   }
   Result<ApplyReport> restore(const Snapshot&) override { return ApplyReport{}; }

@@ -78,8 +78,7 @@ class NetPlugin final : public Plugin {
     return ApplyReport{TRY(execute_changes(socket, changes))};
   }
 
-  Result<Snapshot> checkpoint(const std::vector<Change>& changes) override {
-    auto current = TRY(query());
+  Result<Snapshot> checkpoint_of(const Json& current, const std::vector<Change>& changes) override {
     auto touched_links = touched_link_names(current, changes);
     Json interfaces = Json::object();
     for (const auto& name : touched_links) interfaces[name] = {{"name", name}, {"state", "absent"}};
