@@ -14,7 +14,7 @@ APPENDS=${2:-20000}
 BUILD=${BUILD:-build}
 WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/opdbus-ledger-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-LOAD=$BUILD/bench/opdbus-ledger-load
+LOAD=$BUILD/tests/tools/opdbus-ledger-load
 
 echo "== durable appends, 8 writers, $APPENDS records ($(df -T "$WORK" | awk 'NR==2 {print $2}') on $(df "$WORK" | awk 'NR==2 {print $1}'))"
 rates=()

@@ -1,8 +1,9 @@
-// opdbus-ledger-load: drives the ledger the way a busy host would, for the benchmarks and the
-// crash test. `append` appends realistic apply blocks from T threads (each waits for its block to
-// be durable, as a CLI or daemon does) and can print every acknowledged height; `sqlite` does the
-// same durable inserts into SQLite (WAL, synchronous=FULL), the embedded store people reach for
-// today, as the baseline; `generate` bulk-appends in large groups to build big ledgers quickly.
+// opdbus-ledger-load, a test and benchmark tool: drives the ledger the way a busy host would,
+// for the benchmarks and the crash test. `append` appends realistic apply blocks from T threads
+// (each waits for its block to be durable, as a CLI or daemon does) and can print every
+// acknowledged height; `sqlite` does the same durable inserts into SQLite (WAL, synchronous=FULL),
+// the embedded store people reach for today, as the baseline; `generate` bulk-appends in large
+// groups to build big ledgers quickly.
 #include <sqlite3.h>
 
 #include <atomic>
