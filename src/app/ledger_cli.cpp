@@ -87,7 +87,7 @@ int run_log(Context& context, const Output& output, const LedgerArgs& args) {
   }
   auto data = load_local_ledger(context.config.state_dir);
   if (!data) return report_error(data.error());
-  auto lines = block_lines(data->blocks);
+  auto lines = index_blocks(*data).lines;
   Json selected = Json::array();
   for (auto it = lines.rbegin(); it != lines.rend() && selected.size() < args.count; ++it) {
     auto block = parse_block(*it);
@@ -103,20 +103,10 @@ int run_log(Context& context, const Output& output, const LedgerArgs& args) {
   return kOk;
 }
 
-Result<std::string_view> block_at(const LedgerData& data, uint64_t height,
-                                  std::vector<std::string_view>& lines) {
-  lines = block_lines(data.blocks);
-  if (height >= lines.size())
-    return fail(ErrorCode::invalid_input, "no block {}: the ledger has {} (heights 0..{})", height,
-                lines.size(), lines.empty() ? 0 : lines.size() - 1);
-  return lines[height];
-}
-
 int run_show(Context& context, const LedgerArgs& args) {
   auto data = load_local_ledger(context.config.state_dir);
   if (!data) return report_error(data.error());
-  std::vector<std::string_view> lines;
-  auto line = block_at(*data, args.height, lines);
+  auto line = block_at(index_blocks(*data), args.height);
   if (!line) return report_error(line.error());
   auto block = parse_block(*line);
   if (!block) return report_error(block.error());
@@ -203,10 +193,12 @@ int run_verify(Context& context, const Output& output, const LedgerArgs& args) {
 int run_inclusion(Context& context, const LedgerArgs& args) {
   auto data = load_local_ledger(context.config.state_dir);
   if (!data) return report_error(data.error());
-  std::vector<std::string_view> lines;
-  auto line = block_at(*data, args.height, lines);
+  auto index = index_blocks(*data);
+  auto line = block_at(index, args.height);
   if (!line) return report_error(line.error());
-  auto tree = build_tree(data->blocks);
+  auto built = build_tree(index);
+  if (!built) return report_error(built.error());
+  const auto& tree = *built;
   uint64_t size = args.size.value_or(tree.size());
   auto proof = tree.inclusion_proof(args.height, size);
   if (!proof) return report_error(proof.error());
@@ -224,7 +216,9 @@ int run_inclusion(Context& context, const LedgerArgs& args) {
 int run_consistency(Context& context, const LedgerArgs& args) {
   auto data = load_local_ledger(context.config.state_dir);
   if (!data) return report_error(data.error());
-  auto tree = build_tree(data->blocks);
+  auto built = build_tree(index_blocks(*data));
+  if (!built) return report_error(built.error());
+  const auto& tree = *built;
   uint64_t size = args.size.value_or(tree.size());
   auto proof = tree.consistency_proof(args.old_size, size);
   if (!proof) return report_error(proof.error());
@@ -324,6 +318,19 @@ int run_verify_proof(Context& context, const Output& output, const LedgerArgs& a
   return kOk;
 }
 
+int run_seal(Context& context, const Output& output) {
+  auto ledger = Ledger::open(context.config.state_dir, context.interface, context.clock);
+  if (!ledger) return report_error(ledger.error());
+  auto segment = (*ledger)->seal();
+  if (!segment) return report_error(segment.error());
+  if (output.json)
+    print_json({{"segment", *segment}});
+  else
+    fmt::print("Sealed {}; the current segment is anchored at its last signed checkpoint.\n",
+               (LedgerFiles(context.config.state_dir).segments / *segment).string());
+  return kOk;
+}
+
 int print_file(const std::filesystem::path& path) {
   auto text = read_file(path);
   if (!text) return report_error(text.error());
@@ -371,6 +378,8 @@ LedgerCommands add_ledger_commands(CLI::App& app, LedgerArgs& args) {
   commands.verify_proof->add_option("--pubkey", args.pubkey_file, "trusted verifier key file");
   commands.checkpoint = ledger->add_subcommand("checkpoint", "print the latest signed checkpoint");
   commands.pubkey = ledger->add_subcommand("pubkey", "print the verifier key");
+  commands.seal = ledger->add_subcommand(
+      "seal", "move all blocks into a read-only segment file (to archive), anchor the rest");
   return commands;
 }
 
@@ -386,6 +395,7 @@ int run_ledger(Context& context, const Output& output, const LedgerCommands& com
   if (*commands.verify_proof) return run_verify_proof(context, output, args);
   if (*commands.checkpoint) return print_file(files.checkpoint);
   if (*commands.pubkey) return print_file(files.public_key);
+  if (*commands.seal) return run_seal(context, output);
   return kBadInput;
 }
 

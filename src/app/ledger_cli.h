@@ -1,5 +1,6 @@
 // The `op-dbus ledger ...` commands: log, show, export, verify, proof, verify-proof, checkpoint
-// and pubkey. They only read the ledger; verification and proofs work offline on exports.
+// pubkey, and seal. All but seal only read the ledger; verification and proofs work offline on
+// exports.
 #pragma once
 
 #include <optional>
@@ -38,6 +39,7 @@ struct LedgerCommands {
   CLI::App* verify_proof = nullptr;
   CLI::App* checkpoint = nullptr;
   CLI::App* pubkey = nullptr;
+  CLI::App* seal = nullptr;
 };
 
 LedgerCommands add_ledger_commands(CLI::App& app, LedgerArgs& args);

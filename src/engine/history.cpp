@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <functional>
 #include <set>
 #include <thread>
@@ -186,11 +187,12 @@ Result<ApplyResult> Engine::rollback_to(const std::string& target, const ApplyOp
   Json to = Json::object();
   if (is_height(target)) {
     auto data = TRY(ledger::load_local_ledger(context_.config.state_dir));
-    auto lines = ledger::block_lines(data.blocks);
-    auto height = std::stoull(target);
-    if (height >= lines.size())
-      return fail(ErrorCode::invalid_input, "no block {}: the ledger has {}", height, lines.size());
-    auto block = Json::parse(lines[height], nullptr, false);
+    uint64_t height = 0;
+    auto [end, error] = std::from_chars(target.data(), target.data() + target.size(), height);
+    if (error != std::errc() || end != target.data() + target.size())
+      return fail(ErrorCode::invalid_input, "'{}' is not a ledger height", target);
+    auto line = TRY(ledger::block_at(ledger::index_blocks(data), height));
+    auto block = Json::parse(line, nullptr, false);
     snapshot = block.is_object() ? block["refs"].value("snapshot", "") : "";
     if (snapshot.empty())
       return fail(ErrorCode::invalid_input,

@@ -104,7 +104,8 @@ std::optional<Head> head_from_json(std::string_view text) {
   return head;
 }
 
-// True when the block that head says ends the file is really there with that hash.
+// True when the block that head says ends the file is really there with that hash (or, right
+// after a seal, the anchor that carries it).
 bool head_matches_file(const Head& head, int fd) {
   if (head.size == 0) return head.end == 0;
   if (head.end <= head.last_offset) return false;
@@ -113,6 +114,10 @@ bool head_matches_file(const Head& head, int fd) {
           static_cast<ssize_t>(line.size()) ||
       line.back() != '\n')
     return false;
+  if (head.last_offset == 0 && line.starts_with("{\"anchor\":")) {  // sealed, nothing since
+    auto anchor = parse_anchor(line);
+    return anchor && *anchor && (*anchor)->head.last == head.last;
+  }
   line.pop_back();
   return sha256(line) == head.last;
 }
@@ -126,7 +131,41 @@ LedgerFiles::LedgerFiles(const std::filesystem::path& state_dir)
       checkpoint(dir / "checkpoint"),
       public_key(dir / "ledger.pub"),
       lock(dir / "lock"),
-      private_key(state_dir / "ledger.key") {}
+      private_key(state_dir / "ledger.key"),
+      segments(dir / "segments") {}
+
+std::string anchor_line(const Head& head, const std::string& checkpoint) {
+  Head at_seal = head;
+  at_seal.end = at_seal.last_offset = 0;
+  return Json{{"anchor", head_to_json(at_seal)}, {"checkpoint", checkpoint}}.dump() + "\n";
+}
+
+Result<std::optional<Anchor>> parse_anchor(std::string_view data) {
+  if (!data.starts_with("{\"anchor\":")) return std::optional<Anchor>();
+  auto newline = data.find('\n');
+  if (newline == std::string_view::npos)
+    return fail(ErrorCode::verify_failed, "the segment's anchor line is cut off");
+  auto json = Json::parse(data.substr(0, newline), nullptr, false);
+  std::optional<Head> head;
+  if (json.is_object() && json["anchor"].is_object() && json["checkpoint"].is_string())
+    head = head_from_json(json["anchor"].dump());
+  if (!head) return fail(ErrorCode::verify_failed, "the segment's anchor line is malformed");
+  Anchor anchor{std::move(*head), json["checkpoint"].get<std::string>()};
+  if (anchor_line(anchor.head, anchor.checkpoint) != data.substr(0, newline + 1))
+    return fail(ErrorCode::verify_failed, "the segment's anchor line is not in canonical form");
+  anchor.head.end = newline + 1;
+  anchor.head.last_offset = 0;
+  return std::optional<Anchor>(std::move(anchor));
+}
+
+Status check_anchor(const Anchor& anchor, const VerifierKey& key) {
+  auto checkpoint = TRY(with_context(open_checkpoint(anchor.checkpoint, key), "segment anchor"));
+  if (checkpoint.size != anchor.head.size || checkpoint.root != anchor.head.range.root())
+    return fail(ErrorCode::verify_failed,
+                "the segment's anchor (size {}) does not match the checkpoint it carries (size {})",
+                anchor.head.size, checkpoint.size);
+  return ok();
+}
 
 std::string head_text(const Head& head) {
   return head_to_json(head).dump() + "\n";
@@ -235,11 +274,11 @@ Status Ledger::recover() {
   bool trusted = cached && checkpoint && checkpoint->size == cached->size &&
                  cached->range.root() == checkpoint->root &&
                  head_matches_file(*cached, blocks_fd_.get());
-  head_ = trusted ? std::move(*cached) : Head{};
   auto map = TRY(MappedFile::open(files_.blocks));
   auto data = map.view();
-  Digest root_at_checkpoint = checkpoint && checkpoint->size == 0 ? empty_root() : Digest{};
-  if (trusted) root_at_checkpoint = checkpoint->root;
+  head_ = trusted ? std::move(*cached) : TRY(initial_head(data));
+  Digest root_at_checkpoint{};
+  if (checkpoint && checkpoint->size == head_.size) root_at_checkpoint = head_.range.root();
   auto stopped = scan_blocks(data, head_, checkpoint ? checkpoint->size : 0, &root_at_checkpoint);
   if (checkpoint && head_.size < checkpoint->size)
     return fail(ErrorCode::verify_failed,
@@ -250,6 +289,13 @@ Status Ledger::recover() {
   if (stopped) TRY(repair_tail(data, *stopped));
   if (!checkpoint || checkpoint->size != head_.size || !trusted) TRY(publish());
   return ok();
+}
+
+Result<Head> Ledger::initial_head(std::string_view data) const {
+  auto anchor = TRY(parse_anchor(data));
+  if (!anchor) return Head{};
+  TRY(check_anchor(*anchor, key_.verifier()));
+  return anchor->head;
 }
 
 Status Ledger::catch_up() {
@@ -305,6 +351,54 @@ Status Ledger::publish() {
       ::ftruncate(head_fd_.get(), static_cast<off_t>(text.size())) != 0)
     return fail(ErrorCode::io, "write {}: {}", files_.head.string(), errno_text(errno));
   return ok();
+}
+
+Result<std::string> Ledger::seal() {
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return !leader_active_; });
+  leader_active_ = true;
+  lock.unlock();
+  auto sealed = seal_segment();
+  lock.lock();
+  leader_active_ = false;
+  done_.notify_all();
+  lock.unlock();
+  if (!sealed) return sealed;
+  auto bytes = TRY(read_file(files_.segments / *sealed));
+  BlockDraft record;
+  record.action = "ledger.seal";
+  record.actor = current_actor(interface_);
+  record.result = {{"outcome", "sealed"}};
+  record.refs = {{"segment", *sealed}, {"sha256", to_hex(sha256(bytes))}};
+  TRY(append(std::move(record)));
+  return sealed;
+}
+
+// Hard-links blocks.jsonl into segments/ and then atomically replaces blocks.jsonl with a file
+// holding only the anchor: a crash before the rename leaves the ledger as it was (the stale link
+// is replaced by the next seal), a crash after it leaves a complete seal.
+Result<std::string> Ledger::seal_segment() {
+  auto guard = TRY(FlockGuard::exclusive(lock_fd_.get()));
+  TRY(catch_up());
+  TRY(publish());
+  auto map = TRY(MappedFile::open(files_.blocks));
+  auto anchor = TRY(parse_anchor(map.view()));
+  uint64_t first = anchor ? anchor->head.size : 0;
+  if (head_.size == first)
+    return fail(ErrorCode::invalid_input, "nothing to seal: no blocks since the last seal");
+  auto name = fmt::format("{:012}-{:012}.jsonl", first, head_.size - 1);
+  auto segment = files_.segments / name;
+  TRY(ensure_directory(files_.segments));
+  ::unlink(segment.c_str());
+  if (::link(files_.blocks.c_str(), segment.c_str()) != 0 || ::chmod(segment.c_str(), 0444) != 0)
+    return fail(ErrorCode::io, "seal {}: {}", segment.string(), errno_text(errno));
+  auto line = anchor_line(head_, TRY(read_file(files_.checkpoint)));
+  TRY(write_file_atomic(files_.blocks, line));
+  blocks_fd_ = TRY(open_file(files_.blocks, O_RDWR | O_APPEND));
+  head_.end = line.size();
+  head_.last_offset = 0;
+  TRY(publish());
+  return name;
 }
 
 Result<uint64_t> Ledger::append(BlockDraft draft) {

@@ -2,7 +2,10 @@
 // line and is the only source of truth; checkpoint is the latest signed C2SP checkpoint; head.json
 // caches the tail (size, offsets, last hash, Merkle peaks) so that opening is O(1); ledger.pub is
 // the verifier key. The Ed25519 private key is STATE_DIR/ledger.key (mode 0600), outside ledger/
-// so that snapshots and replicas never carry it.
+// so that snapshots and replicas never carry it. `ledger seal` moves the blocks so far into
+// segments/FIRST-LAST.jsonl and starts blocks.jsonl with an anchor line (the tail of the tree at
+// the seal and the checkpoint signed there), so the current segment verifies on its own once
+// sealed segments are archived; the ledger is never pruned from the middle.
 // Invariants:
 //  - append() returns only after the block is fdatasync'ed and a checkpoint covering it is
 //    written; a kill -9 at any point loses no block whose append returned;
@@ -34,7 +37,7 @@ namespace opdbus::ledger {
 
 struct LedgerFiles {
   explicit LedgerFiles(const std::filesystem::path& state_dir);
-  std::filesystem::path dir, blocks, head, checkpoint, public_key, lock, private_key;
+  std::filesystem::path dir, blocks, head, checkpoint, public_key, lock, private_key, segments;
 };
 
 // The tail of the ledger: enough to append and to sign the next checkpoint.
@@ -45,6 +48,17 @@ struct Head {
   Digest last = kGenesisPrev;
   CompactRange range;
 };
+
+// The first line of every segment after the first.
+struct Anchor {
+  Head head;               // size, last hash and peaks at the seal; end: the anchor line's length
+  std::string checkpoint;  // the signed checkpoint at head.size
+};
+std::string anchor_line(const Head& head, const std::string& checkpoint);
+// The anchor `data` starts with, if any (not yet checked against a key).
+Result<std::optional<Anchor>> parse_anchor(std::string_view data);
+// The anchor's checkpoint is signed by `key`, at the anchor's size, over the anchor's peaks.
+Status check_anchor(const Anchor& anchor, const VerifierKey& key);
 
 class Ledger {
  public:
@@ -58,6 +72,9 @@ class Ledger {
   // that cannot be encoded fails alone; the others are still appended.
   std::vector<Result<uint64_t>> append_all(std::vector<BlockDraft> drafts);
   const VerifierKey& verifier() const { return key_.verifier(); }
+  // Seals every block so far into a read-only segment file and starts a new segment anchored
+  // at the last signed checkpoint; recorded as a ledger.seal block. Returns the segment's name.
+  Result<std::string> seal();
 
  private:
   struct Pending;
@@ -72,6 +89,8 @@ class Ledger {
   void commit_batch(const std::vector<Pending*>& batch);
   Status write_batch(const std::vector<Pending*>& batch);
   Status publish();
+  Result<std::string> seal_segment();
+  Result<Head> initial_head(std::string_view data) const;
 
   LedgerFiles files_;
   SigningKey key_;

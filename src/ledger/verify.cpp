@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <algorithm>
+
 #include "base/fs.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
@@ -98,6 +100,29 @@ Status check_head(const std::string& text, const Head& head) {
   return ok();
 }
 
+// Walks one segment file: from its anchor (which must continue `head` when a segment came
+// before) or from genesis.
+Status walk_segment(std::string_view data, const std::string& name, bool continuing,
+                    const VerifierKey& key, std::vector<KnownCheckpoint>& marks, Head& head) {
+  auto anchor = TRY(with_context(parse_anchor(data), name));
+  if (anchor) {
+    TRY(with_context(check_anchor(*anchor, key), name));
+    bool continues = anchor->head.size == head.size && anchor->head.last == head.last &&
+                     anchor->head.range.peaks() == head.range.peaks();
+    if (continuing && !continues)
+      return make_failure(bad(fmt::format(
+          "{}: its anchor (height {}) does not continue the segment before it (height {})", name,
+          anchor->head.size, head.size)));
+    head = anchor->head;
+  } else if (continuing) {
+    return make_failure(
+        bad(fmt::format("{}: starts from genesis but follows another segment", name)));
+  } else {
+    head = Head{};
+  }
+  return walk_chain(data, marks, head);
+}
+
 Status compare_known(const std::vector<KnownCheckpoint>& known, uint64_t blocks) {
   for (size_t i = 0; i < known.size(); ++i) {
     const auto& [checkpoint, root] = known[i];
@@ -119,7 +144,9 @@ Status compare_known(const std::vector<KnownCheckpoint>& known, uint64_t blocks)
 
 std::vector<std::string_view> block_lines(std::string_view blocks) {
   std::vector<std::string_view> lines;
-  for (size_t at = 0; at < blocks.size();) {
+  size_t start = 0;
+  if (auto anchor = parse_anchor(blocks); anchor && *anchor) start = (*anchor)->head.end;
+  for (size_t at = start; at < blocks.size();) {
     auto newline = blocks.find('\n', at);
     if (newline == std::string_view::npos) break;
     lines.push_back(blocks.substr(at, newline - at));
@@ -128,9 +155,41 @@ std::vector<std::string_view> block_lines(std::string_view blocks) {
   return lines;
 }
 
+BlockIndex index_blocks(const LedgerData& data) {
+  BlockIndex index;
+  auto earliest = data.segments.empty() ? data.blocks : data.segments.front().second;
+  if (auto anchor = parse_anchor(earliest); anchor && *anchor) index.first = (*anchor)->head.size;
+  for (const auto& segment : data.segments)
+    for (auto line : block_lines(segment.second)) index.lines.push_back(line);
+  for (auto line : block_lines(data.blocks)) index.lines.push_back(line);
+  return index;
+}
+
+Result<std::string_view> block_at(const BlockIndex& index, uint64_t height) {
+  uint64_t end = index.first + index.lines.size();
+  if (height < index.first)
+    return fail(ErrorCode::invalid_input, "block {} is sealed in a segment archived elsewhere",
+                height);
+  if (height >= end)
+    return fail(ErrorCode::invalid_input, "no block {}: the ledger has {} (heights 0..{})", height,
+                end, end == 0 ? 0 : end - 1);
+  return index.lines[height - index.first];
+}
+
 MerkleTree build_tree(std::string_view blocks) {
   MerkleTree tree;
   for (auto line : block_lines(blocks)) tree.append(leaf_hash(Bytes(sha256(line))));
+  return tree;
+}
+
+Result<MerkleTree> build_tree(const BlockIndex& index) {
+  if (index.first > 0)
+    return fail(ErrorCode::unavailable,
+                "proofs need every block since genesis; blocks 0..{} are in archived segments "
+                "(put them back under ledger/segments/)",
+                index.first - 1);
+  MerkleTree tree;
+  for (auto line : index.lines) tree.append(leaf_hash(Bytes(sha256(line))));
   return tree;
 }
 
@@ -143,8 +202,17 @@ Result<LedgerData> load_local_ledger(const std::filesystem::path& state_dir) {
   if (lock) ::flock(lock.get(), LOCK_SH);  // a consistent view while an append is in flight
   LedgerData data;
   data.source = files.dir.string();
-  data.mapping = TRY(MappedFile::open(files.blocks));
-  data.blocks = data.mapping.view();
+  std::vector<std::filesystem::path> segments;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(files.segments, error))
+    if (entry.path().extension() == ".jsonl") segments.push_back(entry.path());
+  std::sort(segments.begin(), segments.end());
+  for (const auto& segment : segments) {
+    data.mappings.push_back(TRY(MappedFile::open(segment)));
+    data.segments.emplace_back(segment.filename().string(), data.mappings.back().view());
+  }
+  data.mappings.push_back(TRY(MappedFile::open(files.blocks)));
+  data.blocks = data.mappings.back().view();
   data.checkpoint = TRY(read_file(files.checkpoint));
   data.public_key = TRY(read_file(files.public_key));
   if (auto head = read_file(files.head)) data.head = std::move(*head);
@@ -154,8 +222,8 @@ Result<LedgerData> load_local_ledger(const std::filesystem::path& state_dir) {
 Result<LedgerData> load_export(const std::filesystem::path& file) {
   LedgerData data;
   data.source = file.string();
-  data.mapping = TRY(MappedFile::open(file));
-  auto view = data.mapping.view();
+  data.mappings.push_back(TRY(MappedFile::open(file)));
+  auto view = data.mappings.back().view();
   auto newline = view.find('\n');
   auto header = Json::parse(view.substr(0, newline), nullptr, false);
   if (newline == std::string_view::npos || !header.is_object() ||
@@ -200,8 +268,17 @@ Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& 
   auto known = TRY(open_known(options.known_checkpoints, key));
   known.push_back({report.checkpoint, std::nullopt});
   Head head;
-  TRY(walk_chain(data.blocks, known, head));
+  bool continuing = false;
+  for (const auto& [name, bytes] : data.segments) {
+    TRY(walk_segment(bytes, "segment " + name, continuing, key, known, head));
+    continuing = true;
+  }
+  TRY(walk_segment(data.blocks, "current segment", continuing, key, known, head));
   report.blocks = head.size;
+  if (auto first = index_blocks(data).first; first > 0)
+    report.notes.push_back(fmt::format(
+        "blocks 0..{} are sealed in segments archived elsewhere; verified from the signed anchor",
+        first - 1));
   const auto& latest = known.back();
   if (latest.checkpoint.size > report.blocks)
     return make_failure(bad(fmt::format(

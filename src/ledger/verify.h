@@ -18,8 +18,9 @@ namespace opdbus::ledger {
 
 // The bytes of a ledger as found on disk or in an export file.
 struct LedgerData {
-  MappedFile mapping;               // keeps `blocks` alive
-  std::string_view blocks;          // block lines
+  std::vector<MappedFile> mappings;                                // keep the views alive
+  std::vector<std::pair<std::string, std::string_view>> segments;  // sealed, oldest first
+  std::string_view blocks;          // the current segment: an optional anchor line, then blocks
   std::string checkpoint;           // signed note
   std::string public_key;           // verifier key text
   std::optional<std::string> head;  // head.json, for a local ledger
@@ -46,9 +47,21 @@ struct VerifyReport {
 // Fails with ErrorCode::verify_failed, naming the first bad height, when anything does not hold.
 Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& options);
 
-// Splits block bytes into complete lines (an unterminated tail is left out).
+// Splits a segment's bytes into complete block lines (the anchor line and an unterminated tail
+// are left out).
 std::vector<std::string_view> block_lines(std::string_view blocks);
-// The Merkle tree over all complete blocks.
+// Every block present, sealed segments first; `first` is the height of lines[0] (above 0 when
+// older segments were archived away).
+struct BlockIndex {
+  uint64_t first = 0;
+  std::vector<std::string_view> lines;
+};
+BlockIndex index_blocks(const LedgerData& data);
+// The block at `height`, or an invalid_input error saying why there is none.
+Result<std::string_view> block_at(const BlockIndex& index, uint64_t height);
+// The Merkle tree over the blocks of a segment that starts at genesis, or of a whole index
+// (which must then start at height 0).
 MerkleTree build_tree(std::string_view blocks);
+Result<MerkleTree> build_tree(const BlockIndex& index);
 
 }  // namespace opdbus::ledger

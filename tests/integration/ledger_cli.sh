@@ -93,4 +93,19 @@ expect_contains "rolled back"
 "$OPDBUS" --state-dir "$WORK/other" --netns "$NS" apply "$WORK/a.json" >/dev/null
 expect_rc 1 "$OPDBUS" --state-dir "$WORK/other" ledger verify --pubkey "$WORK/trusted.pub"
 expect_contains "not signed by"
+# Sealing: the blocks so far move to a read-only segment, the rest is anchored at the last signed
+# checkpoint; everything still verifies, and the current segment verifies alone once archived.
+rm -rf "$STATE" && cp -a "$WORK/pristine" "$STATE"
+expect_rc 0 op ledger seal
+expect_contains "Sealed"
+expect_rc 0 op apply "$WORK/a.json"
+expect_rc 0 op ledger verify --pubkey "$WORK/trusted.pub" --checkpoint "$WORK/checkpoint-8"
+expect_rc 0 op ledger show 2
+op ledger proof inclusion 2 > "$WORK/sealed-inclusion.json"
+expect_rc 0 op ledger verify-proof "$WORK/sealed-inclusion.json" --pubkey "$WORK/trusted.pub"
+mv "$STATE/ledger/segments" "$WORK/archived"
+expect_rc 0 op ledger verify --pubkey "$WORK/trusted.pub"
+expect_contains "archived"
+expect_rc 2 op ledger show 2
+expect_contains "archived"
 echo "PASS: $TEST_NAME"

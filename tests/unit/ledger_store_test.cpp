@@ -247,5 +247,57 @@ TEST_F(LedgerStore, ExportVerifiesOffline) {
   EXPECT_TRUE(verify_inclusion(1, 3, tree.leaf(1), proof, report->checkpoint.root));
 }
 
+TEST_F(LedgerStore, SealedSegmentsVerifyTogetherAndTheCurrentOneAlone) {
+  append_blocks(3);
+  {
+    auto ledger = open();
+    auto segment = ledger->seal();
+    ASSERT_TRUE(segment) << segment.error().describe();
+    EXPECT_EQ(*segment, "000000000000-000000000002.jsonl");
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(ledger->append(draft("apply", i)));
+  }
+  auto report = verify();
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->blocks, 6u);  // 3 sealed, the ledger.seal record, 2 more
+  {
+    auto data = *load_local_ledger(dir_);
+    auto index = index_blocks(data);
+    EXPECT_EQ(index.first, 0u);
+    ASSERT_EQ(index.lines.size(), 6u);
+    EXPECT_EQ(Json::parse(*block_at(index, 3))["action"], "ledger.seal");
+    EXPECT_TRUE(build_tree(index));
+  }
+  fs::remove(dir_ / "ledger" / "head.json");
+  append_blocks(1);  // recovers from the anchor
+  ASSERT_TRUE(verify());
+
+  fs::rename(dir_ / "ledger" / "segments", dir_ / "archive");
+  report = verify();
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->blocks, 7u);
+  ASSERT_FALSE(report->notes.empty());
+  EXPECT_NE(report->notes.back().find("archived"), std::string::npos);
+  auto data = *load_local_ledger(dir_);
+  EXPECT_FALSE(build_tree(index_blocks(data)));
+  EXPECT_FALSE(block_at(index_blocks(data), 1));
+
+  auto original = read("blocks.jsonl");
+  auto anchor_end = original.find('\n');
+  for (size_t i = 0; i < anchor_end; ++i) {
+    auto altered = original;
+    altered[i] ^= 0x01;
+    write("blocks.jsonl", altered);
+    EXPECT_FALSE(verify()) << "anchor byte " << i << " accepted";
+  }
+  write("blocks.jsonl", original);
+  fs::rename(dir_ / "archive", dir_ / "ledger" / "segments");
+  auto sealed = *read_file(dir_ / "ledger" / "segments" / "000000000000-000000000002.jsonl");
+  fs::permissions(dir_ / "ledger" / "segments" / "000000000000-000000000002.jsonl",
+                  fs::perms::owner_write, fs::perm_options::add);
+  sealed[20] ^= 0x01;
+  write("segments/000000000000-000000000002.jsonl", sealed);
+  EXPECT_FALSE(verify()) << "a flipped byte in a sealed segment";
+}
+
 }  // namespace
 }  // namespace opdbus::ledger
