@@ -130,7 +130,7 @@ int run_export(Context& context, const LedgerArgs& args) {
     written = fail(ErrorCode::io, "fsync {}: {}", args.out_file, errno_text(errno));
   if (!written) return report_error(written.error());
   if (file)
-    fmt::print(stderr, "Exported {} blocks to {}.\n", block_lines(data->blocks).size(),
+    fmt::print(stderr, "Exported {} blocks to {}.\n", index_blocks(*data).lines.size(),
                args.out_file);
   return kOk;
 }

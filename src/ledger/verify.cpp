@@ -235,20 +235,40 @@ Result<LedgerData> load_export(const std::filesystem::path& file) {
   return data;
 }
 
+namespace {
+
+Status write_all(int fd, std::string_view part) {
+  while (!part.empty()) {
+    ssize_t n = ::write(fd, part.data(), part.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(ErrorCode::io, "write export: {}", errno_text(errno));
+    part.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+// A segment's complete block lines as one range of bytes: after its anchor, before a torn tail.
+std::string_view block_bytes(std::string_view segment) {
+  size_t start = 0;
+  if (auto anchor = parse_anchor(segment); anchor && *anchor) start = (*anchor)->head.end;
+  auto last_newline = segment.rfind('\n');
+  if (last_newline == std::string_view::npos || last_newline < start) return {};
+  return segment.substr(start, last_newline + 1 - start);
+}
+
+}  // namespace
+
 Status write_export(const LedgerData& data, int fd) {
   Json header = {{"format", kExportFormat},
                  {"public_key", data.public_key.substr(0, data.public_key.find('\n'))},
                  {"checkpoint", data.checkpoint}};
   auto text = header.dump() + "\n";
-  for (std::string_view part : {std::string_view(text), data.blocks}) {
-    while (!part.empty()) {
-      ssize_t n = ::write(fd, part.data(), part.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(ErrorCode::io, "write export: {}", errno_text(errno));
-      part.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  return ok();
+  auto earliest = data.segments.empty() ? data.blocks : data.segments.front().second;
+  if (auto anchor = parse_anchor(earliest); anchor && *anchor)
+    text += anchor_line((*anchor)->head, (*anchor)->checkpoint);
+  TRY(write_all(fd, text));
+  for (const auto& segment : data.segments) TRY(write_all(fd, block_bytes(segment.second)));
+  return write_all(fd, block_bytes(data.blocks));
 }
 
 Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& options) {

@@ -29,7 +29,8 @@ struct LedgerData {
 
 Result<LedgerData> load_local_ledger(const std::filesystem::path& state_dir);
 Result<LedgerData> load_export(const std::filesystem::path& file);
-// Writes an export (a header line with key and checkpoint, then the block lines) to `fd`.
+// Writes an export to `fd`: a header line with key and checkpoint, then every block present as
+// one segment (sealed segments joined; led by the anchor when older ones are archived).
 Status write_export(const LedgerData& data, int fd);
 
 struct VerifyOptions {

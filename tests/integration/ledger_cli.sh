@@ -103,9 +103,14 @@ expect_rc 0 op ledger verify --pubkey "$WORK/trusted.pub" --checkpoint "$WORK/ch
 expect_rc 0 op ledger show 2
 op ledger proof inclusion 2 > "$WORK/sealed-inclusion.json"
 expect_rc 0 op ledger verify-proof "$WORK/sealed-inclusion.json" --pubkey "$WORK/trusted.pub"
+op ledger export -o "$WORK/sealed-export.jsonl"
+expect_rc 0 op ledger verify --from "$WORK/sealed-export.jsonl" --pubkey "$WORK/trusted.pub"
 mv "$STATE/ledger/segments" "$WORK/archived"
 expect_rc 0 op ledger verify --pubkey "$WORK/trusted.pub"
 expect_contains "archived"
 expect_rc 2 op ledger show 2
 expect_contains "archived"
+op ledger export -o "$WORK/anchored-export.jsonl"
+expect_rc 0 op ledger verify --from "$WORK/anchored-export.jsonl" --pubkey "$WORK/trusted.pub"
+expect_contains "anchor"
 echo "PASS: $TEST_NAME"
