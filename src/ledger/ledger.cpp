@@ -107,8 +107,12 @@ std::optional<Head> head_from_json(std::string_view text) {
 // True when the block that head says ends the file is really there with that hash (or, right
 // after a seal, the anchor that carries it).
 bool head_matches_file(const Head& head, int fd) {
+  constexpr uint64_t kLongestBlock = uint64_t{1} << 30;
   if (head.size == 0) return head.end == 0;
-  if (head.end <= head.last_offset) return false;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || head.end > static_cast<uint64_t>(info.st_size) ||
+      head.end <= head.last_offset || head.end - head.last_offset > kLongestBlock)
+    return false;
   std::string line(head.end - head.last_offset, '\0');
   if (::pread(fd, line.data(), line.size(), static_cast<off_t>(head.last_offset)) !=
           static_cast<ssize_t>(line.size()) ||
@@ -268,6 +272,8 @@ Status Ledger::check_against_checkpoint(const Checkpoint& checkpoint,
 
 Status Ledger::recover() {
   auto guard = TRY(FlockGuard::exclusive(lock_fd_.get()));
+  TRY(undo_interrupted_seal());
+  blocks_fd_ = TRY(open_file(files_.blocks, O_RDWR | O_CREAT | O_APPEND));  // as of the lock
   auto checkpoint = TRY(read_signed_checkpoint());
   std::optional<Head> cached;
   if (auto text = read_file(files_.head)) cached = head_from_json(*text);
@@ -298,7 +304,43 @@ Result<Head> Ledger::initial_head(std::string_view data) const {
   return anchor->head;
 }
 
+// A seal in another process replaced blocks.jsonl: continue from the new file's anchor, which
+// must not be behind what this process has seen.
+Status Ledger::follow_seal() {
+  struct stat by_path {
+  }, by_fd{};
+  if (::stat(files_.blocks.c_str(), &by_path) != 0 || ::fstat(blocks_fd_.get(), &by_fd) != 0)
+    return fail(ErrorCode::io, "stat {}: {}", files_.blocks.string(), errno_text(errno));
+  if (by_path.st_ino == by_fd.st_ino && by_path.st_dev == by_fd.st_dev) return ok();
+  blocks_fd_ = TRY(open_file(files_.blocks, O_RDWR | O_APPEND));
+  auto map = TRY(MappedFile::open(files_.blocks));
+  auto fresh = TRY(initial_head(map.view()));
+  if (fresh.size < head_.size)
+    return fail(ErrorCode::verify_failed,
+                "{} was replaced by a segment starting at height {}, before {}: refusing to append",
+                files_.blocks.string(), fresh.size, head_.size);
+  head_ = std::move(fresh);
+  return ok();
+}
+
+// A crash between a seal's link() and its rename leaves segments/X.jsonl as a second name of the
+// live blocks.jsonl; that name is dropped (the seal did not happen).
+Status Ledger::undo_interrupted_seal() {
+  struct stat live {};
+  if (::stat(files_.blocks.c_str(), &live) != 0 || live.st_nlink < 2) return ok();
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(files_.segments, error)) {
+    struct stat segment {};
+    if (::stat(entry.path().c_str(), &segment) == 0 && segment.st_ino == live.st_ino &&
+        segment.st_dev == live.st_dev && ::unlink(entry.path().c_str()) != 0)
+      return fail(ErrorCode::io, "remove {}: {}", entry.path().string(), errno_text(errno));
+  }
+  ::chmod(files_.blocks.c_str(), 0644);
+  return ok();
+}
+
 Status Ledger::catch_up() {
+  TRY(follow_seal());
   struct stat info {};
   if (::fstat(blocks_fd_.get(), &info) != 0)
     return fail(ErrorCode::io, "stat {}: {}", files_.blocks.string(), errno_text(errno));
@@ -316,8 +358,9 @@ Status Ledger::catch_up() {
 Status Ledger::repair_tail(std::string_view data, const Error& reason) {
   auto tail = data.substr(head_.end);
   auto checkpoint = TRY(read_signed_checkpoint());
+  // Beyond the signed checkpoint; or, with no readable checkpoint, only an unterminated line.
   bool unacknowledged =
-      (checkpoint && head_.size >= checkpoint->size) || tail.find('\n') == std::string_view::npos;
+      checkpoint ? head_.size >= checkpoint->size : tail.find('\n') == std::string_view::npos;
   if (!unacknowledged)
     return fail(ErrorCode::verify_failed,
                 "the ledger is damaged at byte {} ({}), inside signed history; refusing to "
@@ -325,18 +368,17 @@ Status Ledger::repair_tail(std::string_view data, const Error& reason) {
                 head_.end, reason.message);
   auto saved = files_.dir / fmt::format("torn-{}.bin", head_.end);
   TRY(write_file_atomic(saved, tail, 0600));
+  auto tail_size = tail.size();
+  auto tail_hash = to_hex(sha256(tail));  // the mapping of these bytes ends with the truncation
   if (::ftruncate(blocks_fd_.get(), static_cast<off_t>(head_.end)) != 0 ||
       ::fdatasync(blocks_fd_.get()) != 0)
     return fail(ErrorCode::io, "truncate {}: {}", files_.blocks.string(), errno_text(errno));
   BlockDraft record;
   record.action = "ledger.repair";
   record.actor = current_actor(interface_);
-  record.result = {{"outcome", "repaired"},
-                   {"reason", reason.message},
-                   {"offset", head_.end},
-                   {"bytes", tail.size()},
-                   {"sha256", to_hex(sha256(tail))},
-                   {"saved_to", saved.filename().string()}};
+  record.result = {{"outcome", "repaired"}, {"reason", reason.message},
+                   {"offset", head_.end},   {"bytes", tail_size},
+                   {"sha256", tail_hash},   {"saved_to", saved.filename().string()}};
   repair_record_ = std::move(record);
   return ok();
 }
@@ -425,11 +467,14 @@ std::vector<Result<uint64_t>> Ledger::append_all(std::vector<BlockDraft> drafts)
   for (auto& pending : mine)
     if (!pending.result) queue_.push_back(&pending);
   arrived_.notify_one();
-  while (!all_done()) {
+  for (;;) {
+    // Results are written by the active leader without the mutex: read them only when no
+    // leader is active (the last one published them by taking the mutex to step down).
     if (leader_active_) {
       done_.wait(lock);
       continue;
     }
+    if (all_done()) break;
     leader_active_ = true;
     auto batch = take_batch(lock);
     lock.unlock();
@@ -457,10 +502,15 @@ std::vector<Ledger::Pending*> Ledger::take_batch(std::unique_lock<std::mutex>& l
 }
 
 void Ledger::commit_batch(const std::vector<Pending*>& batch) {
+  std::optional<Pending> repair;
   auto status = [&]() -> Status {
     auto guard = TRY(FlockGuard::exclusive(lock_fd_.get()));
     TRY(catch_up());
-    return write_batch(batch);
+    if (!repair_record_) return write_batch(batch);
+    repair.emplace(Pending{TRY(encode_draft(*std::exchange(repair_record_, {}))), std::nullopt});
+    std::vector<Pending*> with_repair{&*repair};
+    with_repair.insert(with_repair.end(), batch.begin(), batch.end());
+    return write_batch(with_repair);
   }();
   if (status) return;
   for (auto* pending : batch)

@@ -82,6 +82,8 @@ class Ledger {
          Clock clock, std::string interface);
   Status recover();
   Status catch_up();
+  Status follow_seal();
+  Status undo_interrupted_seal();
   Status repair_tail(std::string_view data, const Error& reason);
   Result<std::optional<Checkpoint>> read_signed_checkpoint() const;
   Status check_against_checkpoint(const Checkpoint& checkpoint, const Digest& root_at_size) const;

@@ -123,9 +123,17 @@ Status walk_segment(std::string_view data, const std::string& name, bool continu
   return walk_chain(data, marks, head);
 }
 
-Status compare_known(const std::vector<KnownCheckpoint>& known, uint64_t blocks) {
+Status compare_known(const std::vector<KnownCheckpoint>& known, uint64_t first, uint64_t blocks,
+                     std::vector<std::string>& notes) {
   for (size_t i = 0; i < known.size(); ++i) {
     const auto& [checkpoint, root] = known[i];
+    if (checkpoint.size < first) {
+      notes.push_back(
+          fmt::format("known checkpoint {} (size {}) predates the archived "
+                      "segments and was not checked",
+                      i + 1, checkpoint.size));
+      continue;
+    }
     if (checkpoint.size > blocks)
       return make_failure(bad(fmt::format(
           "known checkpoint {} (signed {}) proves {} blocks existed but the ledger has {}: it "
@@ -198,9 +206,10 @@ Result<LedgerData> load_local_ledger(const std::filesystem::path& state_dir) {
   if (::access(files.blocks.c_str(), F_OK) != 0)
     return fail(ErrorCode::not_found, "no ledger in {} (nothing has been recorded yet)",
                 state_dir.string());
-  UniqueFd lock(::open(files.lock.c_str(), O_RDONLY | O_CLOEXEC));
-  if (lock) ::flock(lock.get(), LOCK_SH);  // a consistent view while an append is in flight
   LedgerData data;
+  // Held while `data` lives: no append, repair or seal changes the mapped bytes meanwhile.
+  data.lock = UniqueFd(::open(files.lock.c_str(), O_RDONLY | O_CLOEXEC));
+  if (data.lock) ::flock(data.lock.get(), LOCK_SH);
   data.source = files.dir.string();
   std::vector<std::filesystem::path> segments;
   std::error_code error;
@@ -226,11 +235,15 @@ Result<LedgerData> load_export(const std::filesystem::path& file) {
   auto view = data.mappings.back().view();
   auto newline = view.find('\n');
   auto header = Json::parse(view.substr(0, newline), nullptr, false);
-  if (newline == std::string_view::npos || !header.is_object() ||
-      header.value("format", "") != kExportFormat)
+  auto text_field = [&](const char* name) {
+    return header.is_object() && header.contains(name) && header[name].is_string()
+               ? header[name].get<std::string>()
+               : std::string();
+  };
+  if (newline == std::string_view::npos || text_field("format") != kExportFormat)
     return fail(ErrorCode::invalid_input, "{} is not an op-dbus ledger export", file.string());
-  data.checkpoint = header.value("checkpoint", "");
-  data.public_key = header.value("public_key", "");
+  data.checkpoint = text_field("checkpoint");
+  data.public_key = text_field("public_key");
   data.blocks = view.substr(newline + 1);
   return data;
 }
@@ -317,7 +330,7 @@ Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& 
         "block {} was altered",
         report.blocks - 1, report.blocks, report.blocks - 1)));
   known.pop_back();
-  TRY(compare_known(known, report.blocks));
+  TRY(compare_known(known, index_blocks(data).first, report.blocks, report.notes));
   if (data.head) TRY(check_head(*data.head, head));
   if (!known.empty())
     report.notes.push_back(fmt::format("consistent with {} known checkpoint(s)", known.size()));

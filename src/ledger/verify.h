@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/mapped_file.h"
+#include "base/unique_fd.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 
@@ -18,7 +19,8 @@ namespace opdbus::ledger {
 
 // The bytes of a ledger as found on disk or in an export file.
 struct LedgerData {
-  std::vector<MappedFile> mappings;                                // keep the views alive
+  UniqueFd lock;                     // a shared lock on ledger/lock for a local ledger
+  std::vector<MappedFile> mappings;  // keep the views alive
   std::vector<std::pair<std::string, std::string_view>> segments;  // sealed, oldest first
   std::string_view blocks;          // the current segment: an optional anchor line, then blocks
   std::string checkpoint;           // signed note

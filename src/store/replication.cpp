@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <linux/btrfs.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -136,49 +138,103 @@ int root_fd(void* user) {
   return state(user).root.get();
 }
 
-// Paths in a send stream are relative to the subvolume root, which itself is "".
-const char* rel(const char* path) {
-  return path[0] ? path : ".";
+// Opens `path` inside the tree under `root`: absolute paths, "..", and symlinks anywhere on the
+// way are refused by the kernel (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a crafted
+// stream cannot reach outside the subvolume being received. Returns -errno on failure.
+int open_beneath(int root, const char* path, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root, path[0] ? path : ".", &how, sizeof how);
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
+
+// The directory holding `path` (opened beneath the root) and the entry's own name.
+struct Entry {
+  UniqueFd directory;
+  std::string name;
+  int error = 0;
+};
+
+Entry entry_of(void* user, const char* path) {
+  std::string_view text(path);
+  auto slash = text.rfind('/');
+  Entry entry;
+  entry.name = std::string(slash == std::string_view::npos ? text : text.substr(slash + 1));
+  if (entry.name.empty() || entry.name == "." || entry.name == "..") {
+    entry.error = -EINVAL;
+    return entry;
+  }
+  auto parent =
+      slash == std::string_view::npos ? std::string() : std::string(text.substr(0, slash));
+  int fd = open_beneath(root_fd(user), parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) entry.error = fd;
+  entry.directory = UniqueFd(fd < 0 ? -1 : fd);
+  return entry;
+}
+
+// Runs `op(directory fd, name)` on the entry for `path`.
+template <typename Op>
+int at_entry(void* user, const char* path, Op op) {
+  auto entry = entry_of(user, path);
+  if (entry.error) return entry.error;
+  return result_of(op(entry.directory.get(), entry.name.c_str()));
 }
 
 int on_mkfile(const char* path, void* user) {
-  int fd = ::openat(root_fd(user), rel(path), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return -errno;
-  ::close(fd);
-  return 0;
+  return at_entry(user, path, [](int dir, const char* name) {
+    int fd = ::openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    return fd < 0 ? -1 : ::close(fd);
+  });
 }
 int on_mkdir(const char* path, void* user) {
-  return result_of(::mkdirat(root_fd(user), rel(path), 0700));
+  return at_entry(user, path, [](int dir, const char* name) { return ::mkdirat(dir, name, 0700); });
 }
 int on_mknod(const char* path, u64 mode, u64 dev, void* user) {
-  return result_of(
-      ::mknodat(root_fd(user), rel(path), static_cast<mode_t>(mode), static_cast<dev_t>(dev)));
+  return at_entry(user, path, [&](int dir, const char* name) {
+    return ::mknodat(dir, name, static_cast<mode_t>(mode), static_cast<dev_t>(dev));
+  });
 }
 int on_mkfifo(const char* path, void* user) {
-  return result_of(::mknodat(root_fd(user), rel(path), S_IFIFO | 0600, 0));
+  return at_entry(user, path, [](int dir, const char* name) {
+    return ::mknodat(dir, name, S_IFIFO | 0600, 0);
+  });
 }
 int on_mksock(const char* path, void* user) {
-  return result_of(::mknodat(root_fd(user), rel(path), S_IFSOCK | 0600, 0));
+  return at_entry(user, path, [](int dir, const char* name) {
+    return ::mknodat(dir, name, S_IFSOCK | 0600, 0);
+  });
 }
 int on_symlink(const char* path, const char* target, void* user) {
-  return result_of(::symlinkat(target, root_fd(user), rel(path)));
+  return at_entry(user, path,
+                  [&](int dir, const char* name) { return ::symlinkat(target, dir, name); });
 }
 int on_rename(const char* from, const char* to, void* user) {
-  return result_of(::renameat(root_fd(user), rel(from), root_fd(user), rel(to)));
+  auto source = entry_of(user, from);
+  auto target = entry_of(user, to);
+  if (source.error || target.error) return source.error ? source.error : target.error;
+  return result_of(::renameat(source.directory.get(), source.name.c_str(), target.directory.get(),
+                              target.name.c_str()));
 }
-int on_link(const char* path, const char* target, void* user) {
-  return result_of(::linkat(root_fd(user), rel(target), root_fd(user), rel(path), 0));
+int on_link(const char* path, const char* existing, void* user) {
+  auto source = entry_of(user, existing);
+  auto target = entry_of(user, path);
+  if (source.error || target.error) return source.error ? source.error : target.error;
+  return result_of(::linkat(source.directory.get(), source.name.c_str(), target.directory.get(),
+                            target.name.c_str(), 0));
 }
 int on_unlink(const char* path, void* user) {
-  return result_of(::unlinkat(root_fd(user), rel(path), 0));
+  return at_entry(user, path, [](int dir, const char* name) { return ::unlinkat(dir, name, 0); });
 }
 int on_rmdir(const char* path, void* user) {
-  return result_of(::unlinkat(root_fd(user), rel(path), AT_REMOVEDIR));
+  return at_entry(user, path,
+                  [](int dir, const char* name) { return ::unlinkat(dir, name, AT_REMOVEDIR); });
 }
 
 int on_write(const char* path, const void* data, u64 offset, u64 length, void* user) {
-  UniqueFd fd(::openat(root_fd(user), rel(path), O_WRONLY | O_CLOEXEC));
-  if (!fd) return -errno;
+  int raw = open_beneath(root_fd(user), path, O_WRONLY);
+  if (raw < 0) return raw;
+  UniqueFd fd(raw);
   auto bytes = static_cast<const char*>(data);
   for (u64 done = 0; done < length;) {
     ssize_t n = ::pwrite(fd.get(), bytes + done, length - done, static_cast<off_t>(offset + done));
@@ -191,49 +247,67 @@ int on_write(const char* path, const void* data, u64 offset, u64 length, void* u
 int on_clone(const char* path, u64 offset, u64 length, const u8* clone_uuid, u64,
              const char* clone_path, u64 clone_offset, void* user) {
   auto& receiving = state(user);
-  fs::path source_root = receiving.temp;
+  UniqueFd source_root;
   if (std::memcmp(clone_uuid, receiving.uuid.data(), 16) != 0) {
     auto found = find_by_uuid(receiving.directory, clone_uuid);
     if (!found) return -ENOENT;
-    source_root = *found;
+    source_root = UniqueFd(::open(found->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!source_root) return -errno;
   }
-  UniqueFd source(::open((source_root / clone_path).c_str(), O_RDONLY | O_CLOEXEC));
-  UniqueFd target(::openat(root_fd(user), rel(path), O_WRONLY | O_CLOEXEC));
-  if (!source || !target) return -errno;
+  int source = open_beneath(source_root ? source_root.get() : root_fd(user), clone_path, O_RDONLY);
+  if (source < 0) return source;
+  UniqueFd source_fd(source);
+  int target = open_beneath(root_fd(user), path, O_WRONLY);
+  if (target < 0) return target;
+  UniqueFd target_fd(target);
   file_clone_range range{};
-  range.src_fd = source.get();
+  range.src_fd = source;
   range.src_offset = clone_offset;
   range.src_length = length;
   range.dest_offset = offset;
-  return result_of(::ioctl(target.get(), FICLONERANGE, &range));
+  return result_of(::ioctl(target, FICLONERANGE, &range));
 }
 
-std::string full_path(void* user, const char* path) {
-  return (state(user).temp / path).string();
-}
 int on_set_xattr(const char* path, const char* name, const void* data, int length, void* user) {
-  return result_of(
-      ::lsetxattr(full_path(user, path).c_str(), name, data, static_cast<size_t>(length), 0));
+  int fd = open_beneath(root_fd(user), path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return fd;
+  UniqueFd file(fd);
+  return result_of(::fsetxattr(fd, name, data, static_cast<size_t>(length), 0));
 }
 int on_remove_xattr(const char* path, const char* name, void* user) {
-  return result_of(::lremovexattr(full_path(user, path).c_str(), name));
+  int fd = open_beneath(root_fd(user), path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return fd;
+  UniqueFd file(fd);
+  return result_of(::fremovexattr(fd, name));
 }
 int on_truncate(const char* path, u64 size, void* user) {
-  UniqueFd fd(::openat(root_fd(user), rel(path), O_WRONLY | O_CLOEXEC));
-  if (!fd) return -errno;
-  return result_of(::ftruncate(fd.get(), static_cast<off_t>(size)));
+  int fd = open_beneath(root_fd(user), path, O_WRONLY);
+  if (fd < 0) return fd;
+  UniqueFd file(fd);
+  return result_of(::ftruncate(fd, static_cast<off_t>(size)));
 }
+// The root itself is the entry "" in a stream; attributes on it go through ".".
 int on_chmod(const char* path, u64 mode, void* user) {
-  return result_of(::fchmodat(root_fd(user), rel(path), static_cast<mode_t>(mode), 0));
+  if (!path[0]) return result_of(::fchmod(root_fd(user), static_cast<mode_t>(mode)));
+  return at_entry(user, path, [&](int dir, const char* name) {
+    return ::fchmodat(dir, name, static_cast<mode_t>(mode), AT_SYMLINK_NOFOLLOW);
+  });
 }
 int on_chown(const char* path, u64 uid, u64 gid, void* user) {
-  return result_of(::fchownat(root_fd(user), rel(path), static_cast<uid_t>(uid),
-                              static_cast<gid_t>(gid), AT_SYMLINK_NOFOLLOW));
+  if (!path[0])
+    return result_of(::fchown(root_fd(user), static_cast<uid_t>(uid), static_cast<gid_t>(gid)));
+  return at_entry(user, path, [&](int dir, const char* name) {
+    return ::fchownat(dir, name, static_cast<uid_t>(uid), static_cast<gid_t>(gid),
+                      AT_SYMLINK_NOFOLLOW);
+  });
 }
 int on_utimes(const char* path, struct timespec* accessed, struct timespec* modified,
               struct timespec*, void* user) {
   struct timespec times[2] = {*accessed, *modified};
-  return result_of(::utimensat(root_fd(user), rel(path), times, AT_SYMLINK_NOFOLLOW));
+  if (!path[0]) return result_of(::futimens(root_fd(user), times));
+  return at_entry(user, path, [&](int dir, const char* name) {
+    return ::utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW);
+  });
 }
 int on_update_extent(const char*, u64, u64, void*) {
   return 0;  // only sent with BTRFS_SEND_FLAG_NO_FILE_DATA, which op-dbus never asks for
@@ -319,6 +393,7 @@ Result<std::string> receive_one(const fs::path& replica, const std::string& head
   if (fs::exists(final_path))
     return fail(ErrorCode::conflict, "{} already has {}", replica.string(), name);
   receiving.temp = receiving.directory / (std::string(".receiving-") + name);
+  if (fs::exists(receiving.temp)) btrfs_util_delete_subvolume(receiving.temp.c_str(), 0);
   auto ops = receive_operations();
   int rc = btrfs_read_and_process_send_stream(fd, &ops, &receiving, 1, 1);
   if (rc < 0 || !receiving.root) {
@@ -326,7 +401,11 @@ Result<std::string> receive_one(const fs::path& replica, const std::string& head
     if (fs::exists(receiving.temp)) btrfs_util_delete_subvolume(receiving.temp.c_str(), 0);
     return fail(ErrorCode::io, "receive {} {}: {}", kind, name, errno_text(rc < 0 ? -rc : EIO));
   }
-  TRY(finish_subvolume(receiving, final_path));
+  if (auto finished = finish_subvolume(receiving, final_path); !finished) {
+    receiving.root.reset();
+    btrfs_util_delete_subvolume(receiving.temp.c_str(), 0);
+    return make_failure(finished.error());
+  }
   if (std::string(kind) == "ledger") TRY(point_ledger_at(replica, name));
   return std::string(kind) + " " + name;
 }
