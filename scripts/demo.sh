@@ -1,7 +1,8 @@
 #!/bin/bash
 # The op-dbus walkthrough: creates a throw-away network namespace, applies examples/demo.json
-# into it, queries it, re-applies (no changes), shows drift being corrected and a rollback,
-# then removes the namespace. Nothing outside the namespace and a temp state dir is touched.
+# into it, queries it, re-applies (no changes), shows drift being corrected, a change that
+# reverts itself, the ledger and its verification, snapshots and point-in-time rollback, and a
+# tampered ledger being caught; then removes the namespace. Nothing outside the namespace and a temp state dir is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPDBUS=${OPDBUS:-build/src/app/op-dbus}
@@ -59,5 +60,20 @@ printf '(not committing; waiting 4 s)\n'
 sleep 4
 run ip -n "$NS" -br link show
 run op diff examples/demo.json
+
+bold "# Every change is a block in a tamper-evident ledger (hash chain, Merkle tree, signed checkpoints)"
+run op ledger log
+run op ledger verify
+
+bold "# The state after each change is kept as a read-only snapshot; return to any recorded point"
+run op snapshot list
+run op apply examples/demo-change.json
+run op rollback --to 0
+run op diff examples/demo.json
+
+bold "# Tampering is detected: one changed byte in block 1 of the ledger"
+offset=$(( $(head -n 1 "$STATE/ledger/blocks.jsonl" | wc -c) + 30 ))
+printf 'X' | dd of="$STATE/ledger/blocks.jsonl" bs=1 seek="$offset" conv=notrunc status=none
+run op ledger verify
 
 bold "# Done: removing the sandbox"

@@ -7,6 +7,8 @@
 
 #include "base/fs.h"
 #include "engine/render.h"
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
 
 namespace opdbus::cli {
 namespace {
@@ -91,6 +93,20 @@ int print_outcome(const ApplyResult& result, const Output& output, double elapse
       return kRollbackFailed;
   }
   return kFailed;
+}
+
+// The ledger's size and latest signed checkpoint, without a full verification.
+std::pair<bool, std::string> describe_ledger(const std::filesystem::path& state_dir) {
+  ledger::LedgerFiles files(state_dir);
+  auto note = read_file(files.checkpoint);
+  auto key_text = read_file(files.public_key);
+  if (!note || !key_text) return {true, "no ledger yet (created by the first apply)"};
+  auto key = ledger::VerifierKey::parse(*key_text);
+  auto checkpoint = key ? ledger::open_checkpoint(*note, *key) : make_failure(key.error());
+  if (!checkpoint) return {false, "checkpoint does not verify: " + checkpoint.error().describe()};
+  return {true,
+          fmt::format("{} blocks, checkpoint signed {} by {}; 'op-dbus ledger verify' checks all",
+                      checkpoint->size, checkpoint->time, key->name())};
 }
 
 }  // namespace
@@ -212,6 +228,16 @@ int run_doctor(Context& context, const Output& output) {
   auto dir = ensure_directory(context.config.state_dir, 0700);
   add("state directory", dir.has_value(),
       dir ? context.config.state_dir.string() : dir.error().describe());
+  if (dir) {
+    auto store = open_store(context);
+    add("snapshots", store.has_value(),
+        !store ? store.error().describe()
+        : (*store)->on_btrfs()
+            ? "BTRFS: subvolumes, read-only snapshots, send/receive"
+            : "not BTRFS: snapshots are read-only copies; send/receive needs BTRFS");
+    auto [ledger_ok, ledger_detail] = describe_ledger(context.config.state_dir);
+    add("ledger", ledger_ok, ledger_detail);
+  }
   for (auto* plugin : context.registry.ordered()) {
     auto availability = plugin->probe();
     add("plugin " + plugin->descriptor().name, availability.available, availability.detail);
