@@ -299,5 +299,34 @@ TEST_F(LedgerStore, SealedSegmentsVerifyTogetherAndTheCurrentOneAlone) {
   EXPECT_FALSE(verify()) << "a flipped byte in a sealed segment";
 }
 
+TEST_F(LedgerStore, AWriterFollowsASealMadeByAnotherProcess) {
+  append_blocks(2);
+  auto writer = open();  // stays open across the seal, like a daemon
+  ASSERT_TRUE(writer->append(draft("apply", 1)));
+  {
+    auto sealer = open();
+    ASSERT_TRUE(sealer->seal());
+    ASSERT_TRUE(sealer->append(draft("commit", 0)));
+  }
+  auto height = writer->append(draft("apply", 2));
+  ASSERT_TRUE(height) << height.error().describe();
+  EXPECT_EQ(*height, 5u);  // 3 sealed, the seal record, the sealer's commit, then this
+  auto report = verify();
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->blocks, 6u);
+}
+
+TEST_F(LedgerStore, AnInterruptedSealIsUndoneOnOpen) {
+  append_blocks(2);
+  fs::create_directories(dir_ / "ledger" / "segments");
+  auto stale = dir_ / "ledger" / "segments" / "000000000000-000000000001.jsonl";
+  fs::create_hard_link(dir_ / "ledger" / "blocks.jsonl", stale);  // crashed before the rename
+  append_blocks(1);
+  EXPECT_FALSE(fs::exists(stale));
+  auto report = verify();
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->blocks, 3u);
+}
+
 }  // namespace
 }  // namespace opdbus::ledger
