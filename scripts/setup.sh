@@ -9,7 +9,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libmnl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev btrfs-progs
+  libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev libbtrfs-dev btrfs-progs
+  libsystemd-dev dbus-daemon tzdata
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
 

@@ -1,0 +1,96 @@
+// sd-bus connections and calls; see bus.h.
+#include "proto/dbus/bus.h"
+
+#include <systemd/sd-bus.h>
+
+#include <string_view>
+
+#include "base/fs.h"
+#include "proto/dbus/marshal.h"
+
+namespace opdbus::dbus {
+namespace {
+
+struct MessageUnref {
+  void operator()(sd_bus_message* message) const { sd_bus_message_unref(message); }
+};
+using MessagePtr = std::unique_ptr<sd_bus_message, MessageUnref>;
+
+// Owns an sd_bus_error for the duration of one call.
+struct CallError {
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  ~CallError() { sd_bus_error_free(&error); }
+};
+
+ErrorCode code_for(std::string_view name) {
+  for (std::string_view transport :
+       {"ServiceUnknown", "NoReply", "Timeout", "Disconnected", "NameHasNoOwner", "NoServer"})
+    if (name.ends_with(transport)) return ErrorCode::unavailable;
+  for (std::string_view input :
+       {"InvalidArgs", "UnknownMethod", "UnknownObject", "UnknownInterface", "UnknownProperty",
+        "PropertyReadOnly", "InvalidSignature"})
+    if (name.ends_with(input)) return ErrorCode::invalid_input;
+  if (name.ends_with("AccessDenied") || name.ends_with("InteractiveAuthorizationRequired"))
+    return ErrorCode::conflict;
+  return ErrorCode::io;
+}
+
+}  // namespace
+
+void Bus::Close::operator()(sd_bus* bus) const {
+  sd_bus_flush_close_unref(bus);
+}
+
+Result<Bus> Bus::open(const std::string& address) {
+  sd_bus* raw = nullptr;
+  if (address.empty()) {
+    int rc = sd_bus_open_system(&raw);
+    if (rc < 0)
+      return fail(ErrorCode::unavailable, "connect to the system bus: {}", errno_text(-rc));
+    return Bus(raw);
+  }
+  int rc = sd_bus_new(&raw);
+  if (rc < 0) return fail(ErrorCode::internal, "sd_bus_new: {}", errno_text(-rc));
+  Bus bus(raw);
+  if ((rc = sd_bus_set_address(raw, address.c_str())) < 0 ||
+      (rc = sd_bus_set_bus_client(raw, 1)) < 0 || (rc = sd_bus_start(raw)) < 0)
+    return fail(ErrorCode::unavailable, "connect to the bus at {}: {}", address, errno_text(-rc));
+  return bus;
+}
+
+std::string Bus::unique_name() const {
+  const char* name = nullptr;
+  sd_bus_get_unique_name(bus_.get(), &name);
+  return name ? name : "";
+}
+
+Result<Json> Bus::call(const MethodCall& call) {
+  sd_bus_message* raw = nullptr;
+  int rc =
+      sd_bus_message_new_method_call(bus_.get(), &raw, call.destination.c_str(), call.path.c_str(),
+                                     call.interface.c_str(), call.member.c_str());
+  if (rc < 0)
+    return fail(ErrorCode::invalid_input, "call {}.{} on {} {}: {}", call.interface, call.member,
+                call.destination, call.path, errno_text(-rc));
+  MessagePtr message(raw);
+  TRY(with_context(append_arguments(message.get(), call.signature, call.arguments),
+                   fmt::format("arguments of {}.{}", call.interface, call.member)));
+  CallError error;
+  sd_bus_message* reply_raw = nullptr;
+  auto timeout = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(call.timeout).count());
+  rc = sd_bus_call(bus_.get(), message.get(), timeout, &error.error, &reply_raw);
+  MessagePtr reply(reply_raw);
+  if (rc < 0) {
+    std::string name = error.error.name ? error.error.name : "";
+    return make_failure(
+        Error{code_for(name),
+              fmt::format("{}.{} on {} {}: {}{}", call.interface, call.member, call.destination,
+                          call.path, name.empty() ? "" : name + ": ",
+                          error.error.message ? error.error.message : errno_text(-rc)),
+              {}});
+  }
+  return read_arguments(reply.get());
+}
+
+}  // namespace opdbus::dbus

@@ -1,0 +1,205 @@
+// The D-Bus layer against a real, private dbus-daemon: every type signature round-trips through
+// an echo service of our own (JSON -> D-Bus -> service -> D-Bus -> JSON), wrong JSON is refused
+// with the pointer of the bad value, and remote errors carry their D-Bus name. Signature parsing
+// is tested without a bus. Skipped, with the reason, when dbus-daemon is not installed.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "proto/dbus/bus.h"
+#include "proto/dbus/marshal.h"
+#include "proto/dbus/signature.h"
+
+namespace opdbus::dbus {
+namespace {
+
+TEST(DbusSignature, SplitsCompleteTypes) {
+  auto types = split_signature("ia{sv}(ias)vaa{oa{sv}}");
+  ASSERT_TRUE(types) << types.error().describe();
+  EXPECT_EQ(*types, (std::vector<std::string>{"i", "a{sv}", "(ias)", "v", "aa{oa{sv}}"}));
+  EXPECT_TRUE(split_signature(""));
+  for (const char* bad : {"a", "(", "()", "a{vs}", "a{s}", "a{sss}", "{sv}", "z", "(i", "ia{s"}) {
+    auto refused = split_signature(bad);
+    EXPECT_FALSE(refused) << bad;
+  }
+  EXPECT_FALSE(split_signature(std::string(256, 'i')));
+  EXPECT_FALSE(split_signature(std::string(33, 'a') + "i"));
+}
+
+int echo(sd_bus_message* call, void*, sd_bus_error*) {
+  sd_bus_message* reply = nullptr;
+  int rc = sd_bus_message_new_method_return(call, &reply);
+  if (rc >= 0) rc = sd_bus_message_copy(reply, call, 1);
+  if (rc >= 0) rc = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return rc;
+}
+
+int refuse(sd_bus_message*, void*, sd_bus_error* error) {
+  return sd_bus_error_set(error, "org.opdbus.Test.Error.Nope", "the test service says no");
+}
+
+const sd_bus_vtable kTestVtable[] = {
+    SD_BUS_VTABLE_START(0), SD_BUS_METHOD("Echo", "v", "v", echo, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Refuse", "", "", refuse, SD_BUS_VTABLE_UNPRIVILEGED), SD_BUS_VTABLE_END};
+
+// A private dbus-daemon (started and stopped by PID) and an echo service on it.
+class PrivateBus : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::access("/usr/bin/dbus-daemon", X_OK) != 0) return;
+    dir_ = std::filesystem::temp_directory_path() / ("opdbus-bus-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    daemon_ = ::fork();
+    if (daemon_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      auto listen = "--address=unix:path=" + (dir_ / "bus").string();
+      ::execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile",
+              listen.c_str(), "--print-address", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    char buffer[512] = {};
+    ssize_t n = ::read(fds[0], buffer, sizeof buffer - 1);
+    ::close(fds[0]);
+    if (n > 0) address_ = std::string(buffer, static_cast<size_t>(n) - 1);
+    start_service();
+  }
+
+  static void start_service() {
+    auto bus = Bus::open(address_);
+    if (!bus) return;
+    service_ = std::make_unique<Bus>(std::move(*bus));
+    sd_bus_request_name(service_->raw(), "org.opdbus.Test", 0);
+    sd_bus_add_object_vtable(service_->raw(), nullptr, "/org/opdbus/Test", "org.opdbus.Test1",
+                             kTestVtable, nullptr);
+    loop_ = std::thread([] {
+      while (!stop_) {
+        if (sd_bus_process(service_->raw(), nullptr) > 0) continue;
+        sd_bus_wait(service_->raw(), 50'000);
+      }
+    });
+  }
+
+  static void TearDownTestSuite() {
+    stop_ = true;
+    if (loop_.joinable()) loop_.join();
+    service_.reset();
+    if (daemon_ > 0) {
+      ::kill(daemon_, SIGTERM);
+      ::waitpid(daemon_, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  void SetUp() override {
+    if (address_.empty()) GTEST_SKIP() << "dbus-daemon is not installed (package dbus-daemon)";
+    auto bus = Bus::open(address_);
+    ASSERT_TRUE(bus) << bus.error().describe();
+    client_ = std::make_unique<Bus>(std::move(*bus));
+  }
+
+  Result<Json> echo_variant(const std::string& signature, const Json& value) {
+    return client_->call({"org.opdbus.Test", "/org/opdbus/Test", "org.opdbus.Test1", "Echo", "v",
+                          Json::array({{{"signature", signature}, {"value", value}}})});
+  }
+
+  static inline std::filesystem::path dir_;
+  static inline pid_t daemon_ = 0;
+  static inline std::string address_;
+  static inline std::unique_ptr<Bus> service_;
+  static inline std::thread loop_;
+  static inline std::atomic<bool> stop_{false};
+  std::unique_ptr<Bus> client_;
+};
+
+TEST_F(PrivateBus, EveryTypeRoundTripsThroughAService) {
+  struct Case {
+    std::string signature;
+    Json value;
+    Json expected;
+  };
+  std::vector<Case> cases = {
+      {"y", 255, 255},
+      {"b", true, true},
+      {"n", -32768, -32768},
+      {"q", 65535, 65535},
+      {"i", -2147483648LL, -2147483648LL},
+      {"u", 4294967295ULL, 4294967295ULL},
+      {"x", INT64_MIN, INT64_MIN},
+      {"t", UINT64_MAX, UINT64_MAX},
+      {"d", 1.5, 1.5},
+      {"s", "h\u00e9llo", "h\u00e9llo"},
+      {"o", "/org/opdbus/x", "/org/opdbus/x"},
+      {"g", "a{sv}", "a{sv}"},
+      {"ay", {1, 2, 3}, {1, 2, 3}},
+      {"as", Json::array(), Json::array()},
+      {"as", {"a", "b"}, {"a", "b"}},
+      {"a{sv}", {{"k", 1}, {"s", "x"}, {"f", false}}, {{"k", 1}, {"s", "x"}, {"f", false}}},
+      {"a{is}", {{"1", "one"}, {"-2", "two"}}, {{"1", "one"}, {"-2", "two"}}},
+      {"(isb)", {7, "a", true}, {7, "a", true}},
+      {"a(sv)", Json::array({Json::array({"k", 2.5})}), Json::array({Json::array({"k", 2.5})})},
+      {"aa{sv}", Json::array({Json{{"a", true}}}), Json::array({Json{{"a", true}}})},
+      {"v", 5, 5},
+      {"v", {{"signature", "q"}, {"value", 7}}, 7},
+      {"a{sa{sv}}", {{"o", {{"p", "q"}}}}, {{"o", {{"p", "q"}}}}},
+  };
+  for (const auto& test : cases) {
+    auto result = echo_variant(test.signature, test.value);
+    ASSERT_TRUE(result) << test.signature << ": " << result.error().describe();
+    ASSERT_EQ(result->size(), 1u);
+    EXPECT_EQ((*result)[0], test.expected) << test.signature;
+  }
+}
+
+TEST_F(PrivateBus, WrongJsonIsRefusedNamingThePointer) {
+  struct Case {
+    std::string signature;
+    Json value;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"y", 256, "/0/value: expected an integer in 0..255"},
+      {"i", "7", "/0/value: expected an integer"},
+      {"(is)", {"a", "b"}, "/0/value/0: expected an integer"},
+      {"a{sv}", {{"k", nullptr}}, "/0/value/k: expected a value with a D-Bus type"},
+      {"a{is}", {{"one", "x"}}, "/0/value/one: expected a key of D-Bus type 'i'"},
+      {"o", "not/a/path", "/0/value: expected an object path"},
+      {"h", 3, "unix file descriptors cannot be passed"},
+      {"a{vs}", Json::object(), "one complete D-Bus type"},
+  };
+  for (const auto& test : cases) {
+    auto refused = echo_variant(test.signature, test.value);
+    ASSERT_FALSE(refused) << test.signature;
+    EXPECT_NE(refused.error().describe().find(test.message), std::string::npos)
+        << test.signature << ": " << refused.error().describe();
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_input) << test.signature;
+  }
+}
+
+TEST_F(PrivateBus, RemoteErrorsCarryTheirName) {
+  auto refused = client_->call(
+      {"org.opdbus.Test", "/org/opdbus/Test", "org.opdbus.Test1", "Refuse", "", Json::array()});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("org.opdbus.Test.Error.Nope"), std::string::npos);
+  auto missing = client_->call({"org.opdbus.Missing", "/", "org.opdbus.Missing1", "Nothing", "",
+                                Json::array(), std::chrono::milliseconds(2000)});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::unavailable) << missing.error().describe();
+  auto unknown = client_->call({"org.opdbus.Test", "/org/opdbus/Test", "org.opdbus.Test1",
+                                "NoSuchMethod", "", Json::array()});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::invalid_input) << unknown.error().describe();
+}
+
+}  // namespace
+}  // namespace opdbus::dbus
