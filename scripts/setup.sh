@@ -10,7 +10,7 @@ PACKAGES=(
   libmnl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev libbtrfs-dev btrfs-progs
-  libsystemd-dev dbus-daemon tzdata
+  libsystemd-dev libexpat1-dev dbus-daemon tzdata
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
 

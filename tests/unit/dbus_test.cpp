@@ -10,10 +10,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "proto/dbus/bus.h"
+#include "proto/dbus/introspect.h"
 #include "proto/dbus/marshal.h"
 #include "proto/dbus/signature.h"
 
@@ -33,6 +37,44 @@ TEST(DbusSignature, SplitsCompleteTypes) {
   EXPECT_FALSE(split_signature(std::string(33, 'a') + "i"));
 }
 
+TEST(DbusIntrospection, ParsesInterfacesMembersAndChildren) {
+  auto node = parse_introspection(
+      R"(<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node>
+  <interface name="org.example.Link1">
+    <method name="Rename">
+      <arg name="to" type="s" direction="in"/>
+      <arg name="ok" type="b" direction="out"/>
+    </method>
+    <signal name="Renamed"><arg name="name" type="s"/></signal>
+    <property name="Mtu" type="u" access="readwrite"/>
+    <property name="Index" type="i" access="read"/>
+  </interface>
+  <node name="child0"/>
+  <node name="child1"/>
+</node>)");
+  ASSERT_TRUE(node) << node.error().describe();
+  ASSERT_EQ(node->interfaces.size(), 1u);
+  const auto& interface = node->interfaces[0];
+  EXPECT_EQ(interface.name, "org.example.Link1");
+  ASSERT_EQ(interface.methods.size(), 1u);
+  EXPECT_EQ(interface.methods[0].in[0].type, "s");
+  EXPECT_EQ(interface.methods[0].out[0].name, "ok");
+  EXPECT_EQ(interface.signals[0].args[0].name, "name");
+  EXPECT_EQ(interface.properties[0].access, "readwrite");
+  EXPECT_EQ(node->children, (std::vector<std::string>{"child0", "child1"}));
+  EXPECT_FALSE(parse_introspection("<node><interface name='x'>"));
+  EXPECT_FALSE(
+      parse_introspection("<node><interface name='x'><property name='p' type='a{vs}' "
+                          "access='read'/></interface></node>"));
+  auto nested = parse_introspection(
+      "<node><interface name='x'><method name='a'><method name='b'><arg type='s'/></method>"
+      "<arg type='i'/></method></interface></node>");
+  ASSERT_TRUE(nested);  // stray nesting is ignored, never followed into freed memory
+  EXPECT_EQ(nested->interfaces[0].methods.size(), 1u);
+}
+
 int echo(sd_bus_message* call, void*, sd_bus_error*) {
   sd_bus_message* reply = nullptr;
   int rc = sd_bus_message_new_method_return(call, &reply);
@@ -45,6 +87,25 @@ int echo(sd_bus_message* call, void*, sd_bus_error*) {
 int refuse(sd_bus_message*, void*, sd_bus_error* error) {
   return sd_bus_error_set(error, "org.opdbus.Test.Error.Nope", "the test service says no");
 }
+
+int get_name(sd_bus*, const char* path, const char*, const char*, sd_bus_message* reply, void*,
+             sd_bus_error*) {
+  return sd_bus_message_append_basic(reply, 's', std::strrchr(path, '/') + 1);
+}
+
+int get_mtu(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*,
+            sd_bus_error*) {
+  uint32_t mtu = 1500;
+  return sd_bus_message_append_basic(reply, 'u', &mtu);
+}
+
+int set_mtu(sd_bus*, const char*, const char*, const char*, sd_bus_message*, void*, sd_bus_error*) {
+  return 0;
+}
+
+const sd_bus_vtable kThingVtable[] = {
+    SD_BUS_VTABLE_START(0), SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_WRITABLE_PROPERTY("Mtu", "u", get_mtu, set_mtu, 0, 0), SD_BUS_VTABLE_END};
 
 const sd_bus_vtable kTestVtable[] = {
     SD_BUS_VTABLE_START(0), SD_BUS_METHOD("Echo", "v", "v", echo, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -82,6 +143,10 @@ class PrivateBus : public ::testing::Test {
     sd_bus_request_name(service_->raw(), "org.opdbus.Test", 0);
     sd_bus_add_object_vtable(service_->raw(), nullptr, "/org/opdbus/Test", "org.opdbus.Test1",
                              kTestVtable, nullptr);
+    sd_bus_add_object_manager(service_->raw(), nullptr, "/org/opdbus/Test/things");
+    for (const char* path : {"/org/opdbus/Test/things/a", "/org/opdbus/Test/things/b"})
+      sd_bus_add_object_vtable(service_->raw(), nullptr, path, "org.opdbus.Thing1", kThingVtable,
+                               nullptr);
     loop_ = std::thread([] {
       while (!stop_) {
         if (sd_bus_process(service_->raw(), nullptr) > 0) continue;
@@ -199,6 +264,33 @@ TEST_F(PrivateBus, RemoteErrorsCarryTheirName) {
                                 "NoSuchMethod", "", Json::array()});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::invalid_input) << unknown.error().describe();
+}
+
+TEST_F(PrivateBus, WalksEveryObjectOfAService) {
+  auto objects = walk_service(*client_, "org.opdbus.Test");
+  ASSERT_TRUE(objects) << objects.error().describe();
+  std::map<std::string, std::set<std::string>> found;
+  for (const auto& object : *objects)
+    for (const auto& interface : object.interfaces) found[object.path].insert(interface.name);
+  EXPECT_TRUE(found["/org/opdbus/Test"].count("org.opdbus.Test1"));
+  EXPECT_TRUE(found["/org/opdbus/Test/things"].count("org.freedesktop.DBus.ObjectManager"));
+  for (const char* path : {"/org/opdbus/Test/things/a", "/org/opdbus/Test/things/b"}) {
+    ASSERT_TRUE(found[path].count("org.opdbus.Thing1")) << path;
+  }
+  const ObjectInfo* thing = nullptr;
+  for (const auto& object : *objects)
+    if (object.path == "/org/opdbus/Test/things/a") thing = &object;
+  ASSERT_NE(thing, nullptr);
+  for (const auto& interface : thing->interfaces) {
+    if (interface.name != "org.opdbus.Thing1") continue;
+    auto described = interface_json(interface);
+    EXPECT_EQ(described["properties"]["Mtu"], (Json{{"type", "u"}, {"access", "readwrite"}}));
+    EXPECT_EQ(described["properties"]["Name"]["access"], "read");
+  }
+  auto limited =
+      walk_service(*client_, "org.opdbus.Test",
+                   WalkLimits{2, std::chrono::milliseconds(2000), std::chrono::milliseconds(5000)});
+  EXPECT_FALSE(limited) << "the object limit stops the walk";
 }
 
 }  // namespace
