@@ -9,6 +9,7 @@
 #include "engine/render.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
+#include "plugins/dbus/discovery.h"
 
 namespace opdbus::cli {
 namespace {
@@ -211,6 +212,59 @@ int run_init(Context& context, const Output& output, bool introspect, const std:
   auto written = write_file_atomic(out_file, document.dump(2) + "\n");
   if (!written) return report_error(written.error());
   if (!output.json) fmt::print("Wrote {}.\n", out_file);
+  return kOk;
+}
+
+namespace {
+
+size_t interface_count(const dbusplugin::DiscoveredService& service) {
+  size_t count = 0;
+  for (const auto& object : service.objects) count += object.interfaces.size();
+  return count;
+}
+
+void print_discovery(const std::vector<dbusplugin::DiscoveredService>& services) {
+  fmt::print("{:<44} {:<22} {:>7} {:>10}\n", "SERVICE", "STATE", "OBJECTS", "INTERFACES");
+  for (const auto& service : services) {
+    std::string state = service.running && service.activatable ? "running, activatable"
+                        : service.running                      ? "running"
+                                                               : "activatable";
+    if (!service.running)
+      fmt::print("{:<44} {:<22} {:>7} {:>10}\n", service.name, state, "-", "-");
+    else if (!service.error.empty())
+      fmt::print("{:<44} {:<22} error: {}\n", service.name, state, service.error);
+    else
+      fmt::print("{:<44} {:<22} {:>7} {:>10}\n", service.name, state, service.objects.size(),
+                 interface_count(service));
+  }
+}
+
+}  // namespace
+
+int run_discover(Context& context, const Output& output, bool show_changes) {
+  auto bus = dbus::Bus::open(context.config.bus_address);
+  if (!bus) return report_error(bus.error());
+  auto services = dbusplugin::discover(*bus, {});
+  if (!services) return report_error(services.error());
+  if (auto dir = ensure_directory(context.config.state_dir, 0700); !dir)
+    return report_error(dir.error());
+  auto changes =
+      dbusplugin::replace_index(context.config.state_dir / "discovery.sqlite", *services);
+  if (!changes) return report_error(changes.error());
+  if (output.json) {
+    Json out = {{"services", dbusplugin::discovery_json(*services)}};
+    if (show_changes)
+      out["changes"] = {{"appeared", changes->appeared}, {"vanished", changes->vanished}};
+    print_json(out);
+    return kOk;
+  }
+  print_discovery(*services);
+  if (show_changes) {
+    for (const auto& line : changes->appeared) fmt::print("+ {}\n", line);
+    for (const auto& line : changes->vanished) fmt::print("- {}\n", line);
+    fmt::print("{} appeared, {} vanished since the last discovery.\n", changes->appeared.size(),
+               changes->vanished.size());
+  }
   return kOk;
 }
 

@@ -40,5 +40,8 @@ int run_rollback_to(Context& context, const Output& output, const std::string& t
 int run_init(Context& context, const Output& output, bool introspect, const std::string& out_file);
 int run_doctor(Context& context, const Output& output);
 int run_schema(Context& context, const std::optional<std::string>& plugin);
+// Lists every service on the bus with its objects and interfaces, indexes them, and with
+// `show_changes` prints what appeared or vanished since the last run.
+int run_discover(Context& context, const Output& output, bool show_changes);
 
 }  // namespace opdbus::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
                  "checkpoints and records (default /var/lib/op-dbus)");
   app.add_option("--netns", config.netns,
                  "run inside the named network namespace (/run/netns/NAME)");
+  app.add_option("--bus", config.bus_address,
+                 "D-Bus address (default: the system bus; DBUS_SYSTEM_BUS_ADDRESS is honoured)");
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("doctor", "which subsystems and protocols are available, and why not");
   auto* schema = app.add_subcommand("schema", "print plugin descriptors and JSON Schemas");
   schema->add_option("-p,--plugin", plugin, "only this plugin");
+  bool show_changes = false;
+  auto* discover = app.add_subcommand(
+      "discover", "every service on the bus with its objects, interfaces, methods and properties");
+  discover->add_flag("--diff", show_changes, "also show what appeared or vanished since last time");
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
   if (*init) return cli::run_init(context, output, introspect, out_file);
   if (*doctor) return cli::run_doctor(context, output);
   if (*schema) return cli::run_schema(context, plugin);
+  if (*discover) return cli::run_discover(context, output, show_changes);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))

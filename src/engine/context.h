@@ -17,7 +17,8 @@ namespace opdbus {
 
 struct Config {
   std::filesystem::path state_dir = "/var/lib/op-dbus";
-  std::string netns;  // empty: the namespace op-dbus was started in
+  std::string netns;        // empty: the namespace op-dbus was started in
+  std::string bus_address;  // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured)
 };
 
 struct Context {

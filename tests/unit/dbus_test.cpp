@@ -9,6 +9,7 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include <set>
 #include <thread>
 
+#include "base/sqlite.h"
+#include "plugins/dbus/discovery.h"
 #include "proto/dbus/bus.h"
 #include "proto/dbus/introspect.h"
 #include "proto/dbus/marshal.h"
@@ -291,6 +294,41 @@ TEST_F(PrivateBus, WalksEveryObjectOfAService) {
       walk_service(*client_, "org.opdbus.Test",
                    WalkLimits{2, std::chrono::milliseconds(2000), std::chrono::milliseconds(5000)});
   EXPECT_FALSE(limited) << "the object limit stops the walk";
+}
+
+TEST_F(PrivateBus, DiscoveryIndexesEveryServiceAndReportsChanges) {
+  auto services = dbusplugin::discover(*client_, {});
+  ASSERT_TRUE(services) << services.error().describe();
+  auto test_service = std::find_if(services->begin(), services->end(),
+                                   [](const auto& s) { return s.name == "org.opdbus.Test"; });
+  ASSERT_NE(test_service, services->end());
+  EXPECT_TRUE(test_service->running);
+  EXPECT_TRUE(test_service->error.empty()) << test_service->error;
+
+  auto database = dir_ / ("index-" + std::to_string(::getpid()) + ".sqlite");
+  auto first = dbusplugin::replace_index(database, *services);
+  ASSERT_TRUE(first) << first.error().describe();
+  std::string thing = "org.opdbus.Test /org/opdbus/Test/things/a org.opdbus.Thing1";
+  EXPECT_NE(std::find(first->appeared.begin(), first->appeared.end(), thing),
+            first->appeared.end());
+  auto again = dbusplugin::replace_index(database, *services);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->appeared.empty() && again->vanished.empty());
+
+  {
+    auto db = *Database::open(database);
+    auto query = *db.prepare(
+        "SELECT signature, access FROM members WHERE service = 'org.opdbus.Test' AND name = "
+        "'Mtu' AND path = '/org/opdbus/Test/things/a'");
+    ASSERT_TRUE(*query.step());
+    EXPECT_EQ(query.text(0), "u");
+    EXPECT_EQ(query.text(1), "readwrite");
+  }
+
+  services->erase(test_service);
+  auto gone = dbusplugin::replace_index(database, *services);
+  ASSERT_TRUE(gone);
+  EXPECT_NE(std::find(gone->vanished.begin(), gone->vanished.end(), thing), gone->vanished.end());
 }
 
 }  // namespace
