@@ -87,6 +87,12 @@ int echo(sd_bus_message* call, void*, sd_bus_error*) {
   return rc;
 }
 
+int emit(sd_bus_message* call, void*, sd_bus_error*) {
+  int rc = sd_bus_emit_signal(sd_bus_message_get_bus(call), "/org/opdbus/Test", "org.opdbus.Test1",
+                              "Changed", "su", "hello", 7u);
+  return rc < 0 ? rc : sd_bus_reply_method_return(call, "");
+}
+
 int refuse(sd_bus_message*, void*, sd_bus_error* error) {
   return sd_bus_error_set(error, "org.opdbus.Test.Error.Nope", "the test service says no");
 }
@@ -111,8 +117,12 @@ const sd_bus_vtable kThingVtable[] = {
     SD_BUS_WRITABLE_PROPERTY("Mtu", "u", get_mtu, set_mtu, 0, 0), SD_BUS_VTABLE_END};
 
 const sd_bus_vtable kTestVtable[] = {
-    SD_BUS_VTABLE_START(0), SD_BUS_METHOD("Echo", "v", "v", echo, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("Refuse", "", "", refuse, SD_BUS_VTABLE_UNPRIVILEGED), SD_BUS_VTABLE_END};
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD("Echo", "v", "v", echo, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Refuse", "", "", refuse, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Emit", "", "", emit, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL("Changed", "su", 0),
+    SD_BUS_VTABLE_END};
 
 // A private dbus-daemon (started and stopped by PID) and an echo service on it.
 class PrivateBus : public ::testing::Test {
@@ -267,6 +277,30 @@ TEST_F(PrivateBus, RemoteErrorsCarryTheirName) {
                                 "NoSuchMethod", "", Json::array()});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::invalid_input) << unknown.error().describe();
+}
+
+TEST_F(PrivateBus, SignalsReachSubscribersUntilTheyUnsubscribe) {
+  std::vector<SignalEvent> events;
+  auto subscription =
+      client_->subscribe({"", "/org/opdbus/Test", "org.opdbus.Test1", "Changed"},
+                         [&](const SignalEvent& event) { events.push_back(event); });
+  ASSERT_TRUE(subscription) << subscription.error().describe();
+  MethodCall emit_call{"org.opdbus.Test", "/org/opdbus/Test", "org.opdbus.Test1", "Emit", "",
+                       Json::array()};
+  ASSERT_TRUE(client_->call(emit_call));
+  for (int i = 0; i < 50 && events.empty(); ++i)
+    ASSERT_TRUE(client_->process(std::chrono::milliseconds(100)));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].member, "Changed");
+  EXPECT_EQ(events[0].path, "/org/opdbus/Test");
+  EXPECT_EQ(events[0].arguments, Json::array({"hello", 7}));
+
+  { auto gone = std::move(*subscription); }
+  events.clear();
+  ASSERT_TRUE(client_->call(emit_call));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client_->process(std::chrono::milliseconds(100)));
+  EXPECT_TRUE(events.empty()) << "a dropped subscription still delivered";
+  EXPECT_FALSE(client_->subscribe({"", "/it's", "", ""}, [](const SignalEvent&) {}));
 }
 
 TEST_F(PrivateBus, WalksEveryObjectOfAService) {

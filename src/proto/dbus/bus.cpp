@@ -35,7 +35,43 @@ ErrorCode code_for(std::string_view name) {
   return ErrorCode::io;
 }
 
+// A match rule value: names and paths never contain quotes, so anything with one is refused.
+Result<std::string> match_rule(const SignalMatch& match) {
+  std::string rule = "type='signal'";
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string&>{"sender", match.sender},
+        {"path", match.path},
+        {"interface", match.interface},
+        {"member", match.member}}) {
+    if (value.empty()) continue;
+    if (value.find_first_of("',\\") != std::string::npos)
+      return fail(ErrorCode::invalid_input, "signal match {} '{}' is not a valid name", key, value);
+    rule += fmt::format(",{}='{}'", key, value);
+  }
+  return rule;
+}
+
+std::string text_or_empty(const char* text) {
+  return text ? text : "";
+}
+
 }  // namespace
+
+struct Subscription::Handler {
+  SignalHandler handle;
+};
+
+void Subscription::SlotUnref::operator()(sd_bus_slot* slot) const {
+  sd_bus_slot_unref(slot);
+}
+
+Subscription::Subscription(std::unique_ptr<Handler> handler, sd_bus_slot* slot)
+    : handler_(std::move(handler)), slot_(slot) {}
+Subscription::Subscription(Subscription&&) noexcept = default;
+Subscription& Subscription::operator=(Subscription&&) noexcept = default;
+Subscription::~Subscription() {
+  slot_.reset();
+}
 
 void Bus::Close::operator()(sd_bus* bus) const {
   sd_bus_flush_close_unref(bus);
@@ -62,6 +98,41 @@ std::string Bus::unique_name() const {
   const char* name = nullptr;
   sd_bus_get_unique_name(bus_.get(), &name);
   return name ? name : "";
+}
+
+Result<Subscription> Bus::subscribe(const SignalMatch& match, SignalHandler handler) {
+  auto rule = TRY(match_rule(match));
+  auto owned = std::make_unique<Subscription::Handler>(Subscription::Handler{std::move(handler)});
+  auto on_signal = [](sd_bus_message* message, void* user, sd_bus_error*) -> int {
+    SignalEvent event{text_or_empty(sd_bus_message_get_sender(message)),
+                      text_or_empty(sd_bus_message_get_path(message)),
+                      text_or_empty(sd_bus_message_get_interface(message)),
+                      text_or_empty(sd_bus_message_get_member(message)), Json::array()};
+    auto arguments = read_arguments(message);
+    event.arguments = arguments ? *arguments : Json{{"error", arguments.error().describe()}};
+    static_cast<Subscription::Handler*>(user)->handle(event);
+    return 0;
+  };
+  sd_bus_slot* slot = nullptr;
+  int rc = sd_bus_add_match(bus_.get(), &slot, rule.c_str(), on_signal, owned.get());
+  if (rc < 0) return fail(ErrorCode::unavailable, "subscribe to {}: {}", rule, errno_text(-rc));
+  return Subscription(std::move(owned), slot);
+}
+
+Status Bus::process(std::chrono::milliseconds wait) {
+  for (;;) {
+    int rc = sd_bus_process(bus_.get(), nullptr);
+    if (rc < 0) return fail(ErrorCode::unavailable, "D-Bus connection: {}", errno_text(-rc));
+    if (rc > 0) continue;
+    if (wait.count() == 0) return ok();
+    rc = sd_bus_wait(bus_.get(), static_cast<uint64_t>(wait.count()) * 1000);
+    if (rc < 0) return fail(ErrorCode::unavailable, "D-Bus connection: {}", errno_text(-rc));
+    wait = std::chrono::milliseconds(0);
+  }
+}
+
+int Bus::fd() const {
+  return sd_bus_get_fd(bus_.get());
 }
 
 Result<Json> Bus::call(const MethodCall& call) {

@@ -1,10 +1,12 @@
-// A D-Bus connection (sd-bus) and method calls with JSON arguments and results.
+// A D-Bus connection (sd-bus): method calls with JSON arguments and results, and signal
+// subscriptions dispatched by process() (the daemon's drift watch polls fd()).
 // The system bus honours DBUS_SYSTEM_BUS_ADDRESS; any other bus is opened by address, so tests
 // run against private buses. Invariant: every sd-bus handle is owned by one RAII object, and a
 // remote error becomes an Error carrying the D-Bus error name and message.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,6 +14,7 @@
 #include "base/result.h"
 
 typedef struct sd_bus sd_bus;
+typedef struct sd_bus_slot sd_bus_slot;
 
 namespace opdbus::dbus {
 
@@ -25,6 +28,41 @@ struct MethodCall {
   std::chrono::milliseconds timeout{25000};
 };
 
+// Which signals to receive; empty fields match anything.
+struct SignalMatch {
+  std::string sender;
+  std::string path;
+  std::string interface;
+  std::string member;
+};
+
+struct SignalEvent {
+  std::string sender;
+  std::string path;
+  std::string interface;
+  std::string member;
+  Json arguments;  // the signal's arguments, as a JSON array
+};
+
+using SignalHandler = std::function<void(const SignalEvent&)>;
+
+// A signal subscription; receiving stops when it is destroyed. Move-only.
+class Subscription {
+ public:
+  struct Handler;
+  Subscription(std::unique_ptr<Handler> handler, sd_bus_slot* slot);
+  Subscription(Subscription&&) noexcept;
+  Subscription& operator=(Subscription&&) noexcept;
+  ~Subscription();
+
+ private:
+  struct SlotUnref {
+    void operator()(sd_bus_slot* slot) const;
+  };
+  std::unique_ptr<Handler> handler_;
+  std::unique_ptr<sd_bus_slot, SlotUnref> slot_;  // destroyed first: no call after the handler goes
+};
+
 class Bus {
  public:
   // The system bus (or DBUS_SYSTEM_BUS_ADDRESS), or, with an address, that bus.
@@ -32,6 +70,11 @@ class Bus {
   // The bus's results as a JSON array (one element per out argument).
   Result<Json> call(const MethodCall& call);
   std::string unique_name() const;
+  // Handlers run from process(), on the thread that calls it.
+  Result<Subscription> subscribe(const SignalMatch& match, SignalHandler handler);
+  // Dispatches everything pending, then waits up to `wait` for more (0: do not wait).
+  Status process(std::chrono::milliseconds wait);
+  int fd() const;
   sd_bus* raw() const { return bus_.get(); }
 
  private:
