@@ -20,10 +20,6 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-void print_json(const Json& value) {
-  fmt::print("{}\n", value.dump(2));
-}
-
 // Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section.
 void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
   if (at + 1 == tokens.size()) {
@@ -111,6 +107,10 @@ std::pair<bool, std::string> describe_ledger(const std::filesystem::path& state_
 }
 
 }  // namespace
+
+void print_json(const Json& value) {
+  fmt::print("{}\n", value.dump(2));
+}
 
 int exit_code_for(const Error& error) {
   switch (error.code) {

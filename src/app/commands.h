@@ -25,6 +25,7 @@ struct Output {
 };
 
 int exit_code_for(const Error& error);
+void print_json(const Json& value);
 int report_error(const Error& error);
 
 int run_query(Context& context, const std::optional<std::string>& plugin);

@@ -14,10 +14,6 @@ namespace {
 
 using namespace ledger;
 
-void print_json(const Json& value) {
-  fmt::print("{}\n", value.dump(2));
-}
-
 Json hex_list(const std::vector<Digest>& digests) {
   Json out = Json::array();
   for (const auto& digest : digests) out.push_back(to_hex(digest));
@@ -190,46 +186,37 @@ int run_verify(Context& context, const Output& output, const LedgerArgs& args) {
   return kOk;
 }
 
-int run_inclusion(Context& context, const LedgerArgs& args) {
-  auto data = load_local_ledger(context.config.state_dir);
-  if (!data) return report_error(data.error());
-  auto index = index_blocks(*data);
-  auto line = block_at(index, args.height);
-  if (!line) return report_error(line.error());
-  auto built = build_tree(index);
-  if (!built) return report_error(built.error());
-  const auto& tree = *built;
+// An inclusion proof (for args.height) or a consistency proof (from args.old_size), for the
+// tree of args.size blocks (default: all), with the signed checkpoint when it is that tree's.
+Result<Json> make_proof(Context& context, const LedgerArgs& args, bool inclusion) {
+  auto data = TRY(load_local_ledger(context.config.state_dir));
+  auto index = index_blocks(data);
+  auto line = inclusion ? TRY(block_at(index, args.height)) : std::string_view();
+  auto tree = TRY(build_tree(index));
   uint64_t size = args.size.value_or(tree.size());
-  auto proof = tree.inclusion_proof(args.height, size);
-  if (!proof) return report_error(proof.error());
-  Json out = {{"type", "inclusion"},
-              {"leaf_index", args.height},
-              {"tree_size", size},
-              {"block", std::string(*line)},
-              {"root", to_hex(*tree.root(size))},
-              {"proof", hex_list(*proof)}};
-  if (size == tree.size()) out["checkpoint"] = data->checkpoint;
-  print_json(out);
-  return kOk;
+  Json out;
+  if (inclusion)
+    out = {{"type", "inclusion"},
+           {"leaf_index", args.height},
+           {"tree_size", size},
+           {"block", std::string(line)},
+           {"root", to_hex(TRY(tree.root(size)))},
+           {"proof", hex_list(TRY(tree.inclusion_proof(args.height, size)))}};
+  else
+    out = {{"type", "consistency"},
+           {"old_size", args.old_size},
+           {"new_size", size},
+           {"proof", hex_list(TRY(tree.consistency_proof(args.old_size, size)))},
+           {"old_root", to_hex(TRY(tree.root(args.old_size)))},
+           {"new_root", to_hex(TRY(tree.root(size)))}};
+  if (size == tree.size()) out["checkpoint"] = data.checkpoint;
+  return out;
 }
 
-int run_consistency(Context& context, const LedgerArgs& args) {
-  auto data = load_local_ledger(context.config.state_dir);
-  if (!data) return report_error(data.error());
-  auto built = build_tree(index_blocks(*data));
-  if (!built) return report_error(built.error());
-  const auto& tree = *built;
-  uint64_t size = args.size.value_or(tree.size());
-  auto proof = tree.consistency_proof(args.old_size, size);
+int run_proof(Context& context, const LedgerArgs& args, bool inclusion) {
+  auto proof = make_proof(context, args, inclusion);
   if (!proof) return report_error(proof.error());
-  Json out = {{"type", "consistency"},
-              {"old_size", args.old_size},
-              {"new_size", size},
-              {"old_root", to_hex(*tree.root(args.old_size))},
-              {"new_root", to_hex(*tree.root(size))},
-              {"proof", hex_list(*proof)}};
-  if (size == tree.size()) out["checkpoint"] = data->checkpoint;
-  print_json(out);
+  print_json(*proof);
   return kOk;
 }
 
@@ -390,8 +377,8 @@ int run_ledger(Context& context, const Output& output, const LedgerCommands& com
   if (*commands.show) return run_show(context, args);
   if (*commands.export_) return run_export(context, args);
   if (*commands.verify) return run_verify(context, output, args);
-  if (*commands.inclusion) return run_inclusion(context, args);
-  if (*commands.consistency) return run_consistency(context, args);
+  if (*commands.inclusion) return run_proof(context, args, true);
+  if (*commands.consistency) return run_proof(context, args, false);
   if (*commands.verify_proof) return run_verify_proof(context, output, args);
   if (*commands.checkpoint) return print_file(files.checkpoint);
   if (*commands.pubkey) return print_file(files.public_key);

@@ -9,10 +9,6 @@
 namespace opdbus::cli {
 namespace {
 
-void print_json(const Json& value) {
-  fmt::print("{}\n", value.dump(2));
-}
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) {

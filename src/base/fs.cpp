@@ -21,16 +21,6 @@ Status fsync_path(const std::filesystem::path& path, int flags) {
   return ok();
 }
 
-Status write_all(int fd, std::string_view content, const std::filesystem::path& path) {
-  while (!content.empty()) {
-    ssize_t written = ::write(fd, content.data(), content.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written < 0) return fail(ErrorCode::io, "write {}: {}", path.string(), errno_text(errno));
-    content.remove_prefix(static_cast<size_t>(written));
-  }
-  return ok();
-}
-
 }  // namespace
 
 std::string errno_text(int error_number) {
@@ -44,6 +34,16 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+Status write_all(int fd, std::string_view content, const std::filesystem::path& path) {
+  while (!content.empty()) {
+    ssize_t written = ::write(fd, content.data(), content.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return fail(ErrorCode::io, "write {}: {}", path.string(), errno_text(errno));
+    content.remove_prefix(static_cast<size_t>(written));
+  }
+  return ok();
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content,

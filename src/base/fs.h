@@ -11,6 +11,8 @@
 namespace opdbus {
 
 Result<std::string> read_file(const std::filesystem::path& path);
+// Writes all of `content` to `fd` (retrying short writes and EINTR); `what` names it in errors.
+Status write_all(int fd, std::string_view content, const std::filesystem::path& what);
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content,
                          unsigned mode = 0644);
 Status ensure_directory(const std::filesystem::path& path, unsigned mode = 0755);

@@ -24,7 +24,7 @@ Result<Database> Database::open(const std::filesystem::path& path) {
   return db;
 }
 
-Status Database::exec(const std::string& sql) {
+Status Database::run(const std::string& sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : sqlite3_errmsg(db_.get());

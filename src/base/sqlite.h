@@ -38,7 +38,8 @@ class Statement {
 class Database {
  public:
   static Result<Database> open(const std::filesystem::path& path);
-  Status exec(const std::string& sql);
+  // Runs SQL statements that return no rows (schema, BEGIN/COMMIT).
+  Status run(const std::string& sql);
   Result<Statement> prepare(const std::string& sql);
 
  private:

@@ -121,7 +121,7 @@ Result<Plan> Engine::plan(const StateDocument& document,
     if (!changes)
       return make_failure(locate_plan_error(std::move(changes).error(), document, name));
     for (auto& change : *changes) change.pointer = "/plugins/" + name + change.pointer;
-    plan.plugins.push_back({plugin, desired, std::move(*changes)});
+    plan.plugins.push_back({plugin, desired, std::move(*changes), std::move(current)});
   }
   return plan;
 }
@@ -132,8 +132,9 @@ Result<std::vector<Snapshot>> Engine::take_snapshots(const Plan& plan) {
     auto changes = plugin_plan.enforced();
     if (changes.empty()) continue;
     const auto& name = plugin_plan.plugin->descriptor().name;
-    snapshots.push_back(
-        TRY(with_context(plugin_plan.plugin->checkpoint(changes), "checkpoint " + name)));
+    // From the state the plan was made from (under the same lock): no second query.
+    snapshots.push_back(TRY(with_context(
+        plugin_plan.plugin->checkpoint_of(plugin_plan.current, changes), "checkpoint " + name)));
   }
   return snapshots;
 }

@@ -25,6 +25,7 @@ struct PluginPlan {
   Plugin* plugin = nullptr;
   Json desired;
   std::vector<Change> changes;  // in apply order; observe-mode drift included
+  Json current;                 // the plugin's state the plan was computed from
   std::vector<Change> enforced() const;
 };
 

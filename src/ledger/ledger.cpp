@@ -45,16 +45,6 @@ Result<UniqueFd> open_file(const std::filesystem::path& path, int flags) {
   return fd;
 }
 
-Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorCode::io, "write {}: {}", path.string(), errno_text(errno));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
-}
-
 // Replaces a derived file atomically (temp + rename) without fsync: after a crash it is either
 // old, new, or rebuilt from the blocks on the next open.
 Status replace_derived_file(const std::filesystem::path& path, std::string_view content) {

@@ -18,10 +18,16 @@ Error proof_error(std::string what) {
 }  // namespace
 
 Digest leaf_hash(Bytes data) {
-  std::vector<uint8_t> buffer(1 + data.size());
+  uint8_t small[1 + 64];  // block hashes (32 bytes) take this path: no allocation per leaf
+  std::vector<uint8_t> large;
+  uint8_t* buffer = small;
+  if (data.size() > 64) {
+    large.resize(1 + data.size());
+    buffer = large.data();
+  }
   buffer[0] = 0x00;
-  std::copy(data.begin(), data.end(), buffer.begin() + 1);
-  return sha256(Bytes(buffer));
+  std::copy(data.begin(), data.end(), buffer + 1);
+  return sha256(Bytes(buffer, 1 + data.size()));
 }
 
 Digest node_hash(const Digest& left, const Digest& right) {

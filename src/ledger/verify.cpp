@@ -163,10 +163,15 @@ std::vector<std::string_view> block_lines(std::string_view blocks) {
   return lines;
 }
 
+uint64_t first_height(const LedgerData& data) {
+  auto earliest = data.segments.empty() ? data.blocks : data.segments.front().second;
+  auto anchor = parse_anchor(earliest);
+  return anchor && *anchor ? (*anchor)->head.size : 0;
+}
+
 BlockIndex index_blocks(const LedgerData& data) {
   BlockIndex index;
-  auto earliest = data.segments.empty() ? data.blocks : data.segments.front().second;
-  if (auto anchor = parse_anchor(earliest); anchor && *anchor) index.first = (*anchor)->head.size;
+  index.first = first_height(data);
   for (const auto& segment : data.segments)
     for (auto line : block_lines(segment.second)) index.lines.push_back(line);
   for (auto line : block_lines(data.blocks)) index.lines.push_back(line);
@@ -250,16 +255,6 @@ Result<LedgerData> load_export(const std::filesystem::path& file) {
 
 namespace {
 
-Status write_all(int fd, std::string_view part) {
-  while (!part.empty()) {
-    ssize_t n = ::write(fd, part.data(), part.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorCode::io, "write export: {}", errno_text(errno));
-    part.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
-}
-
 // A segment's complete block lines as one range of bytes: after its anchor, before a torn tail.
 std::string_view block_bytes(std::string_view segment) {
   size_t start = 0;
@@ -278,10 +273,11 @@ Status write_export(const LedgerData& data, int fd) {
   auto text = header.dump() + "\n";
   auto earliest = data.segments.empty() ? data.blocks : data.segments.front().second;
   if (auto anchor = parse_anchor(earliest); anchor && *anchor)
-    text += anchor_line((*anchor)->head, (*anchor)->checkpoint);
-  TRY(write_all(fd, text));
-  for (const auto& segment : data.segments) TRY(write_all(fd, block_bytes(segment.second)));
-  return write_all(fd, block_bytes(data.blocks));
+    text += anchor_line((*anchor)->head, (*anchor)->checkpoint);  // kept verbatim: it is signed
+  TRY(write_all(fd, text, "export"));
+  for (const auto& segment : data.segments)
+    TRY(write_all(fd, block_bytes(segment.second), "export"));
+  return write_all(fd, block_bytes(data.blocks), "export");
 }
 
 Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& options) {
@@ -308,7 +304,8 @@ Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& 
   }
   TRY(walk_segment(data.blocks, "current segment", continuing, key, known, head));
   report.blocks = head.size;
-  if (auto first = index_blocks(data).first; first > 0)
+  auto first = first_height(data);
+  if (first > 0)
     report.notes.push_back(fmt::format(
         "blocks 0..{} are sealed in segments archived elsewhere; verified from the signed anchor",
         first - 1));
@@ -330,7 +327,7 @@ Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& 
         "block {} was altered",
         report.blocks - 1, report.blocks, report.blocks - 1)));
   known.pop_back();
-  TRY(compare_known(known, index_blocks(data).first, report.blocks, report.notes));
+  TRY(compare_known(known, first, report.blocks, report.notes));
   if (data.head) TRY(check_head(*data.head, head));
   if (!known.empty())
     report.notes.push_back(fmt::format("consistent with {} known checkpoint(s)", known.size()));

@@ -60,6 +60,8 @@ struct BlockIndex {
   std::vector<std::string_view> lines;
 };
 BlockIndex index_blocks(const LedgerData& data);
+// The height of the first block present (0 unless older segments were archived away).
+uint64_t first_height(const LedgerData& data);
 // The block at `height`, or an invalid_input error saying why there is none.
 Result<std::string_view> block_at(const BlockIndex& index, uint64_t height);
 // The Merkle tree over the blocks of a segment that starts at genesis, or of a whole index

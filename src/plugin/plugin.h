@@ -82,11 +82,6 @@ class Plugin {
   // `current`, a query() result the caller already has.
   virtual Result<Snapshot> checkpoint_of(const Json& current,
                                          const std::vector<Change>& changes) = 0;
-  Result<Snapshot> checkpoint(const std::vector<Change>& changes) {
-    auto current = query();
-    if (!current) return make_failure(std::move(current).error());
-    return checkpoint_of(*current, changes);
-  }
   virtual Result<ApplyReport> restore(const Snapshot& snapshot) = 0;
   virtual Result<std::unique_ptr<Watch>> watch(WatchCallback callback) = 0;
   // A desired section that makes the host equal to `target` (a query result from the past):

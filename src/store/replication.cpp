@@ -47,16 +47,6 @@ std::vector<std::string> subvolume_names(const fs::path& directory) {
   return names;
 }
 
-Status write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorCode::io, "write replication stream: {}", errno_text(errno));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
-}
-
 Result<uint64_t> subvolume_id(const fs::path& path) {
   uint64_t id = 0;
   if (btrfs_util_subvolume_id(path.c_str(), &id) != BTRFS_UTIL_OK)
@@ -66,8 +56,10 @@ Result<uint64_t> subvolume_id(const fs::path& path) {
 
 Status send_one(const fs::path& state_dir, const SendItem& item, int fd) {
   auto directory = kind_directory(state_dir, item.kind);
-  TRY(write_all(fd, fmt::format("{}{} {} {}\n", kHeader, item.kind, item.name,
-                                item.parent.empty() ? "-" : item.parent)));
+  TRY(write_all(fd,
+                fmt::format("{}{} {} {}\n", kHeader, item.kind, item.name,
+                            item.parent.empty() ? "-" : item.parent),
+                "replication stream"));
   UniqueFd source(::open((directory / item.name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!source) return fail(ErrorCode::io, "open snapshot {}: {}", item.name, errno_text(errno));
   __u64 parent = 0;
@@ -467,7 +459,8 @@ Status send_through_copier(const StateStore& store, const std::vector<SendItem>&
     char buffer[1 << 16];
     for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) != 0;) {
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 || !(copied = write_all(fd, std::string_view(buffer, static_cast<size_t>(n)))))
+      if (n < 0 || !(copied = write_all(fd, std::string_view(buffer, static_cast<size_t>(n)),
+                                        "replication stream")))
         break;
     }
     read_end.reset();
@@ -489,7 +482,7 @@ Status send_stream(const StateStore& store, const std::vector<SendItem>& items, 
     return send_through_copier(store, items, fd);
   auto state_dir = store.snapshots_path().parent_path();
   for (const auto& item : items) TRY(send_one(state_dir, item, fd));
-  return write_all(fd, kEnd);
+  return write_all(fd, kEnd, "replication stream");
 }
 
 Result<std::vector<std::string>> receive_stream(const fs::path& replica, int fd) {

@@ -4,15 +4,8 @@
 # rollback --to an earlier height restores the namespace exactly (what was created since is
 # removed) and is itself recorded; retention set is recorded and prune keeps what the tiers say.
 . "$(dirname "$0")/common.inc"
-command -v mkfs.btrfs >/dev/null || skip "mkfs.btrfs (btrfs-progs) is not installed"
-grep -qw btrfs /proc/filesystems || skip "this kernel has no BTRFS"
-
 MNT=$WORK/btrfs
-mkdir -p "$MNT"
-truncate -s 256M "$WORK/btrfs.img"
-mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null 2>&1 || skip "mkfs.btrfs failed"
-mount -o loop "$WORK/btrfs.img" "$MNT" 2>/dev/null || skip "cannot mount a loop device here"
-trap 'umount "$MNT" 2>/dev/null; cleanup' EXIT
+mount_btrfs "$MNT"
 STATE=$MNT/state
 last_block() { op ledger log -n 1 --json | jq -r ".[0] | $1"; }
 

@@ -4,15 +4,8 @@
 # outside, and no half-received subvolume is left behind. A benign forged stream is received.
 . "$(dirname "$0")/common.inc"
 FORGE=${OPDBUS_SEND_FORGE:?set OPDBUS_SEND_FORGE to the opdbus-send-forge binary}
-command -v mkfs.btrfs >/dev/null || skip "mkfs.btrfs (btrfs-progs) is not installed"
-grep -qw btrfs /proc/filesystems || skip "this kernel has no BTRFS"
-
 MNT=$WORK/btrfs
-mkdir -p "$MNT"
-truncate -s 256M "$WORK/btrfs.img"
-mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null 2>&1 || skip "mkfs.btrfs failed"
-mount -o loop "$WORK/btrfs.img" "$MNT" 2>/dev/null || skip "cannot mount a loop device here"
-trap 'umount "$MNT" 2>/dev/null; cleanup' EXIT
+mount_btrfs "$MNT"
 
 for path in "../../escaped" "../../../escaped" "$WORK/escaped-absolute"; do
   "$FORGE" "$path" > "$WORK/stream"

@@ -4,17 +4,8 @@
 # the source's public key, received snapshots are read-only and identical to the source's, and a
 # stream sent to a file is received into a second replica with `snapshot receive`.
 . "$(dirname "$0")/common.inc"
-command -v mkfs.btrfs >/dev/null || skip "mkfs.btrfs (btrfs-progs) is not installed"
-grep -qw btrfs /proc/filesystems || skip "this kernel has no BTRFS"
-
-for fs in a b; do
-  mkdir -p "$WORK/$fs"
-  truncate -s 256M "$WORK/$fs.img"
-  mkfs.btrfs -q "$WORK/$fs.img" >/dev/null 2>&1 || skip "mkfs.btrfs failed"
-done
-mount -o loop "$WORK/a.img" "$WORK/a" 2>/dev/null || skip "cannot mount a loop device here"
-trap 'umount "$WORK/a" "$WORK/b" 2>/dev/null; cleanup' EXIT
-mount -o loop "$WORK/b.img" "$WORK/b" || fail "cannot mount the second loop filesystem"
+mount_btrfs "$WORK/a"
+mount_btrfs "$WORK/b"
 STATE=$WORK/a/state
 REPLICA=$WORK/b/replica
 

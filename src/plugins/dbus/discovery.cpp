@@ -105,9 +105,9 @@ Result<std::vector<DiscoveredService>> discover(dbus::Bus& bus, const dbus::Walk
 Result<IndexChanges> replace_index(const std::filesystem::path& database,
                                    const std::vector<DiscoveredService>& services) {
   auto db = TRY(Database::open(database));
-  TRY(db.exec(kSchema));
+  TRY(db.run(kSchema));
   auto before = TRY(indexed_interfaces(db));
-  TRY(db.exec("BEGIN IMMEDIATE; DELETE FROM services; DELETE FROM members;"));
+  TRY(db.run("BEGIN IMMEDIATE; DELETE FROM services; DELETE FROM members;"));
   auto written = [&]() -> Status {
     auto insert_service = TRY(db.prepare("INSERT INTO services VALUES (?, ?, ?, ?)"));
     auto insert_member = TRY(db.prepare("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -124,10 +124,10 @@ Result<IndexChanges> replace_index(const std::filesystem::path& database,
     return ok();
   }();
   if (!written) {
-    (void)db.exec("ROLLBACK");
+    (void)db.run("ROLLBACK");
     return make_failure(written.error());
   }
-  TRY(db.exec("COMMIT"));
+  TRY(db.run("COMMIT"));
   auto after = interfaces_of(services);
   IndexChanges changes;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
