@@ -20,13 +20,14 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section.
+// Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section; "*"
+// stands for every array item or every member of an object.
 void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
   if (at + 1 == tokens.size()) {
     if (node.is_object()) node.erase(tokens[at]);
     return;
   }
-  if (tokens[at] == "*" && node.is_array()) {
+  if (tokens[at] == "*" && (node.is_array() || node.is_object())) {
     for (auto& item : node) erase_pointer_pattern(item, tokens, at + 1);
   } else if (node.is_object() && node.contains(tokens[at])) {
     erase_pointer_pattern(node[tokens[at]], tokens, at + 1);
@@ -49,6 +50,11 @@ Json strip_read_only(Json document, const Registry& registry) {
     }
   }
   return document;
+}
+
+void note_unavailable(const HostState& state) {
+  for (const auto& [name, why] : state.unavailable)
+    fmt::print(stderr, "op-dbus: note: {} left out: {}\n", name, why);
 }
 
 int print_outcome(const ApplyResult& result, const Output& output, double elapsed_ms) {
@@ -132,7 +138,8 @@ int run_query(Context& context, const std::optional<std::string>& plugin) {
   Engine engine(context);
   auto state = engine.query(plugin);
   if (!state) return report_error(state.error());
-  print_json(*state);
+  note_unavailable(*state);
+  print_json(state->document);
   return kOk;
 }
 
@@ -200,7 +207,8 @@ int run_init(Context& context, const Output& output, bool introspect, const std:
     Engine engine(context);
     auto state = engine.query(std::nullopt);
     if (!state) return report_error(state.error());
-    document = strip_read_only(*state, context.registry);
+    note_unavailable(*state);
+    document = strip_read_only(state->document, context.registry);
   }
   if (out_file.empty() || out_file == "-") {
     print_json(document);
@@ -271,9 +279,11 @@ int run_discover(Context& context, const Output& output, bool show_changes) {
 int run_doctor(Context& context, const Output& output) {
   Json checks = Json::array();
   bool all_ok = true;
-  auto add = [&](const std::string& name, bool passed, const std::string& detail) {
-    checks.push_back({{"check", name}, {"ok", passed}, {"detail", detail}});
-    all_ok = all_ok && passed;
+  // A plugin whose subsystem this host lacks is reported, not a failure of op-dbus itself.
+  auto add = [&](const std::string& name, bool passed, const std::string& detail,
+                 bool required = true) {
+    checks.push_back({{"check", name}, {"ok", passed}, {"required", required}, {"detail", detail}});
+    all_ok = all_ok && (passed || !required);
   };
   add("privileges", ::geteuid() == 0,
       ::geteuid() == 0 ? "running as root" : "not root: applies will be refused");
@@ -294,13 +304,16 @@ int run_doctor(Context& context, const Output& output) {
   }
   for (auto* plugin : context.registry.ordered()) {
     auto availability = plugin->probe();
-    add("plugin " + plugin->descriptor().name, availability.available, availability.detail);
+    add("plugin " + plugin->descriptor().name, availability.available, availability.detail, false);
   }
   if (output.json) {
     print_json({{"ok", all_ok}, {"checks", checks}});
   } else {
     for (const auto& check : checks)
-      fmt::print("{} {:<20} {}\n", check["ok"].get<bool>() ? "[ok]  " : "[FAIL]",
+      fmt::print("{} {:<20} {}\n",
+                 check["ok"].get<bool>()         ? "[ok]  "
+                 : check["required"].get<bool>() ? "[FAIL]"
+                                                 : "[n/a] ",
                  check["check"].get<std::string>(), check["detail"].get<std::string>());
   }
   return all_ok ? kOk : kFailed;

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
                  "run inside the named network namespace (/run/netns/NAME)");
   app.add_option("--bus", config.bus_address,
                  "D-Bus address (default: the system bus; DBUS_SYSTEM_BUS_ADDRESS is honoured)");
+  app.add_option("--root", config.root,
+                 "the managed host's root for files op-dbus writes, such as unit files "
+                 "(default /)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -93,7 +97,9 @@ int main(int argc, char** argv) {
 
   Context context;
   context.config = config;
-  if (auto registered = register_builtin_plugins(context.registry); !registered)
+  if (auto registered = register_builtin_plugins(
+          context.registry, {config.bus_address, config.root, config.state_dir});
+      !registered)
     return cli::report_error(registered.error());
   if (!config.netns.empty()) {
     if (auto entered = enter_network_namespace(config.netns); !entered)

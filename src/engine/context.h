@@ -17,8 +17,9 @@ namespace opdbus {
 
 struct Config {
   std::filesystem::path state_dir = "/var/lib/op-dbus";
-  std::string netns;        // empty: the namespace op-dbus was started in
-  std::string bus_address;  // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured)
+  std::string netns;                 // empty: the namespace op-dbus was started in
+  std::string bus_address;           // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured)
+  std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
 };
 
 struct Context {

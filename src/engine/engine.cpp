@@ -93,15 +93,21 @@ Result<Plugin*> Engine::plugin_named(const std::string& name) const {
   return plugin;
 }
 
-Result<Json> Engine::query(const std::optional<std::string>& only_plugin) {
-  Json plugins = Json::object();
+Result<HostState> Engine::query(const std::optional<std::string>& only_plugin,
+                                const Json& known_states) {
+  HostState host{{{"version", 1}, {"plugins", Json::object()}}, {}};
   if (only_plugin) TRY(plugin_named(*only_plugin));
   for (auto* plugin : context_.registry.ordered()) {
     const auto& name = plugin->descriptor().name;
     if (only_plugin && *only_plugin != name) continue;
-    plugins[name] = TRY(with_context(plugin->query(), "query " + name));
+    auto state = state_of(*plugin, known_states);
+    if (!state && state.error().code == ErrorCode::unavailable && !only_plugin) {
+      host.unavailable[name] = state.error().describe();
+      continue;
+    }
+    host.document["plugins"][name] = TRY(std::move(state));
   }
-  return Json{{"version", 1}, {"plugins", plugins}};
+  return host;
 }
 
 Result<Plan> Engine::plan(const StateDocument& document,
@@ -116,7 +122,7 @@ Result<Plan> Engine::plan(const StateDocument& document,
     const auto& name = plugin->descriptor().name;
     if ((only_plugin && *only_plugin != name) || !document.plugins().contains(name)) continue;
     const auto& desired = document.plugins()[name];
-    auto current = TRY(with_context(plugin->query(), "query " + name));
+    auto current = TRY(with_context(plugin->query_for(desired), "query " + name));
     auto changes = plugin->diff(current, desired);
     if (!changes)
       return make_failure(locate_plan_error(std::move(changes).error(), document, name));
@@ -160,7 +166,7 @@ Result<Json> Engine::verify(const Plan& plan) {
       if (plugin_plan.enforced().empty()) continue;
       auto* plugin = plugin_plan.plugin;
       const auto& name = plugin->descriptor().name;
-      auto current = TRY(with_context(plugin->query(), "verify " + name));
+      auto current = TRY(with_context(plugin->query_for(plugin_plan.desired), "verify " + name));
       for (auto& change : TRY(plugin->diff(current, plugin_plan.desired)))
         if (!change.observe) remaining.push_back(std::move(change));
       states[name] = std::move(current);

@@ -8,6 +8,7 @@
 //  - all writes happen under STATE_DIR/lock.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,12 +74,21 @@ struct RestoreResult {
   size_t writes = 0;
 };
 
+// The host's current state as a state document {"version":1,"plugins":{}}, with the plugins
+// whose protocol is unavailable here (no system bus, no systemd) left out and named with why.
+struct HostState {
+  Json document;
+  std::map<std::string, std::string> unavailable;
+};
+
 class Engine {
  public:
   explicit Engine(Context& context);
 
-  // The current state of all (or one) plugins as a state document {"version":1,"plugins":{}}.
-  Result<Json> query(const std::optional<std::string>& only_plugin);
+  // The current state of every available plugin, or of one (then unavailable is an error).
+  // `known_states` holds plugin states the caller already queried.
+  Result<HostState> query(const std::optional<std::string>& only_plugin,
+                          const Json& known_states = Json::object());
   Result<Plan> plan(const StateDocument& document, const std::optional<std::string>& only_plugin);
   Result<ApplyResult> apply(const StateDocument& document, const ApplyOptions& options);
   Result<CheckpointRecord> commit();

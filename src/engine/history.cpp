@@ -40,13 +40,12 @@ Result<std::string> Engine::newest_snapshot() {
 Json Engine::snapshot_and_prune(const std::string& reason, const Json& known_states) {
   auto taken = [&]() -> Result<std::string> {
     auto* store = TRY(open_store(context_));
-    Json state = {{"version", 1}, {"plugins", Json::object()}};
-    for (auto* plugin : context_.registry.ordered())
-      state["plugins"][plugin->descriptor().name] = TRY(state_of(*plugin, known_states));
+    auto host = TRY(query(std::nullopt, known_states));
     Json meta = {{"time", format_rfc3339(context_.clock())}, {"reason", reason}};
+    if (!host.unavailable.empty()) meta["unavailable"] = host.unavailable;
     if (auto checkpoint = read_file(ledger::LedgerFiles(context_.config.state_dir).checkpoint))
       meta["ledger_checkpoint"] = *checkpoint;
-    TRY(store->write_state(state, meta));
+    TRY(store->write_state(host.document, meta));
     return TRY(store->take_snapshot(context_.clock())).name;
   }();
   if (!taken) return {{"snapshot_error", taken.error().describe()}};

@@ -28,6 +28,55 @@ std::string value_text(const Json& value) {
   return value.dump();
 }
 
+bool is_multiline(const Json& value) {
+  return value.is_string() && value.get<std::string>().find('\n') != std::string::npos;
+}
+
+std::vector<std::string> split_lines(const Json& value) {
+  std::vector<std::string> lines;
+  if (!value.is_string()) return lines;
+  const auto text = value.get<std::string>();
+  for (size_t start = 0; start < text.size();) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// A line diff (longest common subsequence) of two texts, as "- old" / "+ new" / "  same" lines.
+std::string render_text_diff(const Json& from, const Json& to) {
+  const auto a = split_lines(from), b = split_lines(to);
+  std::vector<std::vector<size_t>> common(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = a.size(); i-- > 0;)
+    for (size_t j = b.size(); j-- > 0;)
+      common[i][j] =
+          a[i] == b[j] ? common[i + 1][j + 1] + 1 : std::max(common[i + 1][j], common[i][j + 1]);
+  std::string out;
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (i < a.size() && j < b.size() && a[i] == b[j]) {
+      out += "          " + a[i++] + "\n";
+      ++j;
+    } else if (j < b.size() && (i == a.size() || common[i][j + 1] >= common[i + 1][j])) {
+      out += "        + " + b[j++] + "\n";
+    } else {
+      out += "        - " + a[i++] + "\n";
+    }
+  }
+  return out;
+}
+
+std::string render_field(const Change& change, const FieldChange& field) {
+  if (is_multiline(field.from) || is_multiline(field.to))
+    return fmt::format("      {}\n", field.path) + render_text_diff(field.from, field.to);
+  if (change.op == ChangeOp::create)
+    return fmt::format("      {:<18} {}\n", field.path, value_text(field.to));
+  return fmt::format("      {:<18} {} -> {}\n", field.path, value_text(field.from),
+                     value_text(field.to));
+}
+
 std::string render_change(const Change& change, const Style& style) {
   std::string marker, title_colour;
   switch (change.op) {
@@ -58,11 +107,7 @@ std::string render_change(const Change& change, const Style& style) {
   for (const auto& field : field_changes(change.before, change.after)) {
     auto& identity = change.identity_fields;
     if (std::find(identity.begin(), identity.end(), field.path) != identity.end()) continue;
-    if (change.op == ChangeOp::create)
-      out += fmt::format("      {:<18} {}\n", field.path, value_text(field.to));
-    else
-      out += fmt::format("      {:<18} {} -> {}\n", field.path, value_text(field.from),
-                         value_text(field.to));
+    out += render_field(change, field);
   }
   return out;
 }

@@ -76,6 +76,13 @@ class Plugin {
   virtual std::vector<Problem> validate(const Json& section,
                                         const std::string& base_pointer) const = 0;
   virtual Result<Json> query() = 0;
+  // The current state of what `desired` declares, in query()'s shape; plugins whose full query is
+  // costly (every property of every service) or omits declarable fields (unit file contents)
+  // narrow it here. An unavailable protocol is an `unavailable` error.
+  virtual Result<Json> query_for(const Json& desired) {
+    (void)desired;
+    return query();
+  }
   virtual Result<std::vector<Change>> diff(const Json& current, const Json& desired) = 0;
   virtual Result<ApplyReport> apply(const std::vector<Change>& changes) = 0;
   // Captures the state of everything `changes` may touch (side effects included), from

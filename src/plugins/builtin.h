@@ -1,11 +1,21 @@
-// The explicit list of plugins built into op-dbus (no static-initialiser registration).
+// The explicit list of plugins built into op-dbus (no static-initialiser registration), and the
+// host settings they are built with.
 #pragma once
+
+#include <filesystem>
+#include <string>
 
 #include "base/result.h"
 #include "plugin/registry.h"
 
 namespace opdbus {
 
-Status register_builtin_plugins(Registry& registry);
+struct PluginSettings {
+  std::string bus_address;           // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS)
+  std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
+  std::filesystem::path state_dir;   // where the discovery index lives
+};
+
+Status register_builtin_plugins(Registry& registry, const PluginSettings& settings);
 
 }  // namespace opdbus

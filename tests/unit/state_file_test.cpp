@@ -14,7 +14,7 @@ namespace {
 class StateFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto status = register_builtin_plugins(registry_);
+    auto status = register_builtin_plugins(registry_, {});
     ASSERT_TRUE(status.has_value()) << status.error().describe();
   }
 
@@ -86,7 +86,7 @@ TEST_F(StateFileTest, UnknownPluginListsTheKnownOnes) {
   EXPECT_TRUE(contains(error.message, "state.json: 1 problem in the desired state"))
       << error.message;
   EXPECT_TRUE(contains(error.message,
-                       "state.json:1:28: /plugins/ovs: unknown plugin 'ovs' (known plugins: net)"))
+                       "state.json:1:28: /plugins/ovs: unknown plugin 'ovs' (known plugins: net, systemd)"))
       << error.message;
 }
 

@@ -132,6 +132,17 @@ Result<Node> parse_introspection(std::string_view xml) {
   return std::move(builder.node);
 }
 
+Result<Node> introspect_object(Bus& bus, const std::string& service, const std::string& path,
+                               std::chrono::milliseconds timeout) {
+  auto xml = TRY(bus.call({service, path, "org.freedesktop.DBus.Introspectable", "Introspect", "",
+                           Json::array(), timeout}));
+  if (xml.empty() || !xml[0].is_string())
+    return fail(ErrorCode::invalid_input, "{} {}: Introspect did not return a string", service,
+                path);
+  return with_context(parse_introspection(xml[0].get<std::string>()),
+                      fmt::format("{} {}", service, path));
+}
+
 Result<std::vector<ObjectInfo>> walk_service(Bus& bus, const std::string& service,
                                              const WalkLimits& limits) {
   auto deadline = std::chrono::steady_clock::now() + limits.deadline;
@@ -150,13 +161,7 @@ Result<std::vector<ObjectInfo>> walk_service(Bus& bus, const std::string& servic
                   limits.deadline.count());
     auto path = std::move(queue.front());
     queue.pop_front();
-    auto xml = TRY(bus.call({service, path, "org.freedesktop.DBus.Introspectable", "Introspect", "",
-                             Json::array(), limits.call_timeout}));
-    if (xml.empty() || !xml[0].is_string())
-      return fail(ErrorCode::invalid_input, "{} {}: Introspect did not return a string", service,
-                  path);
-    auto node = TRY(with_context(parse_introspection(xml[0].get<std::string>()),
-                                 fmt::format("{} {}", service, path)));
+    auto node = TRY(introspect_object(bus, service, path, limits.call_timeout));
     for (const auto& child : node.children) enqueue(child_path(path, child));
     for (const auto& interface : node.interfaces)
       if (interface.name == "org.freedesktop.DBus.ObjectManager")

@@ -64,6 +64,10 @@ struct WalkLimits {
   std::chrono::milliseconds deadline{10000};
 };
 
+// One object's interfaces and children, from its Introspect method.
+Result<Node> introspect_object(Bus& bus, const std::string& service, const std::string& path,
+                               std::chrono::milliseconds timeout);
+
 Result<std::vector<ObjectInfo>> walk_service(Bus& bus, const std::string& service,
                                              const WalkLimits& limits = {});
 
