@@ -13,6 +13,9 @@ PACKAGES=(
   libsystemd-dev libexpat1-dev dbus-daemon tzdata
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
+# Real daemons the integration tests start in sandboxes of their own (with --all).
+TEST_PACKAGES=(systemd systemd-container)
+[ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
 for package in "${PACKAGES[@]}"; do

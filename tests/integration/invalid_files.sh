@@ -13,7 +13,8 @@ expect_contains "invalid JSON"
 
 printf '{"version": 1, "plugins": {"nett": {}}}\n' > "$WORK/plugin.json"
 expect_rc 2 op apply "$WORK/plugin.json"
-expect_contains "unknown plugin 'nett' (known plugins: net, systemd)"
+expect_contains "unknown plugin 'nett' (known plugins: "
+expect_contains " net,"
 
 printf '{"version": 1,\n "plugins": {"net": {"interfaces": [\n  {"name": "v0",\n   "mtu": "big"}]}}}\n' > "$WORK/type.json"
 expect_rc 2 op apply "$WORK/type.json"

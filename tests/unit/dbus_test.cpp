@@ -23,6 +23,7 @@
 #include "proto/dbus/introspect.h"
 #include "proto/dbus/marshal.h"
 #include "proto/dbus/signature.h"
+#include "proto/dbus/type_schema.h"
 
 namespace opdbus::dbus {
 namespace {
@@ -38,6 +39,28 @@ TEST(DbusSignature, SplitsCompleteTypes) {
   }
   EXPECT_FALSE(split_signature(std::string(256, 'i')));
   EXPECT_FALSE(split_signature(std::string(33, 'a') + "i"));
+}
+
+TEST(DbusTypeSchema, FollowsTheMarshallersMapping) {
+  auto byte = type_schema("y");
+  ASSERT_TRUE(byte);
+  EXPECT_EQ((*byte)["minimum"], 0);
+  EXPECT_EQ((*byte)["maximum"], 255);
+  auto dict = type_schema("a{sa(ib)}");
+  ASSERT_TRUE(dict);
+  EXPECT_EQ((*dict)["type"], "object");
+  const auto& structs = (*dict)["additionalProperties"]["items"];
+  EXPECT_EQ(structs["minItems"], 2);
+  EXPECT_EQ(structs["items"][1]["type"], "boolean");
+  EXPECT_EQ((*type_schema("a{ud}"))["propertyNames"]["pattern"], "^-?[0-9]+(\\.[0-9]+)?$");
+  EXPECT_EQ((*type_schema("t"))["type"], Json({"integer", "string"}));
+  EXPECT_EQ(*type_schema("h"), Json(false));
+  EXPECT_FALSE(type_schema("ii"));
+  EXPECT_FALSE(type_schema("a{vs}"));
+  auto arguments = arguments_schema({{"name", "s"}, {"", "u"}});
+  ASSERT_TRUE(arguments);
+  EXPECT_EQ((*arguments)["required"], Json({"name", "arg1"}));
+  EXPECT_EQ((*arguments)["additionalProperties"], false);
 }
 
 TEST(DbusIntrospection, ParsesInterfacesMembersAndChildren) {
@@ -213,8 +236,12 @@ TEST_F(PrivateBus, EveryTypeRoundTripsThroughAService) {
       {"q", 65535, 65535},
       {"i", -2147483648LL, -2147483648LL},
       {"u", 4294967295ULL, 4294967295ULL},
-      {"x", INT64_MIN, INT64_MIN},
-      {"t", UINT64_MAX, UINT64_MAX},
+      {"x", INT64_MIN, "-9223372036854775808"},
+      {"x", -(1LL << 53), -(1LL << 53)},
+      {"t", UINT64_MAX, "18446744073709551615"},
+      {"t", "18446744073709551615", "18446744073709551615"},
+      {"t", 1ULL << 53, 1ULL << 53},
+      {"i", "-12", -12},
       {"d", 1.5, 1.5},
       {"s", "h\u00e9llo", "h\u00e9llo"},
       {"o", "/org/opdbus/x", "/org/opdbus/x"},
@@ -247,7 +274,8 @@ TEST_F(PrivateBus, WrongJsonIsRefusedNamingThePointer) {
   };
   std::vector<Case> cases = {
       {"y", 256, "/0/value: expected an integer in 0..255"},
-      {"i", "7", "/0/value: expected an integer"},
+      {"i", "seven", "/0/value: expected an integer"},
+      {"i", "99999999999", "/0/value: expected an integer in -2147483648..2147483647"},
       {"(is)", {"a", "b"}, "/0/value/0: expected an integer"},
       {"a{sv}", {{"k", nullptr}}, "/0/value/k: expected a value with a D-Bus type"},
       {"a{is}", {{"one", "x"}}, "/0/value/one: expected a key of D-Bus type 'i'"},

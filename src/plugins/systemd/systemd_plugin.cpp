@@ -5,6 +5,7 @@
 #include "plugins/systemd/systemd_plugin.h"
 
 #include "base/fs.h"
+#include "plugins/dbus/bus_watch.h"
 #include "plugins/systemd/model.h"
 
 namespace opdbus::systemd {
@@ -27,34 +28,24 @@ std::string unit_name_from_path(const std::string& path) {
   return out;
 }
 
-class UnitWatch final : public Watch {
- public:
-  UnitWatch(dbus::Bus bus) : bus_(std::move(bus)) {}
-  Status start(WatchCallback callback) {
-    subscriptions_.push_back(TRY(bus_.subscribe(
-        {"org.freedesktop.systemd1", "", "org.freedesktop.DBus.Properties", "PropertiesChanged"},
-        [callback](const dbus::SignalEvent& event) {
-          const auto& args = event.arguments;
-          if (args.at(0) == "org.freedesktop.systemd1.Unit" && args.at(1).contains("ActiveState"))
-            callback({"systemd", "unit", unit_name_from_path(event.path)});
-        })));
-    subscriptions_.push_back(
-        TRY(bus_.subscribe({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                            "org.freedesktop.systemd1.Manager", "UnitFilesChanged"},
-                           [callback](const dbus::SignalEvent&) {
-                             callback({"systemd", "unit_files", ""});
-                           })));
-    TRY(bus_.call({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                   "org.freedesktop.systemd1.Manager", "Subscribe", "", Json::array()}));
-    return ok();
-  }
-  int fd() const override { return bus_.fd(); }
-  Status dispatch() override { return bus_.process(std::chrono::milliseconds(0)); }
-
- private:
-  dbus::Bus bus_;
-  std::vector<dbus::Subscription> subscriptions_;  // destroyed before the bus
-};
+Result<std::unique_ptr<Watch>> watch_units(dbus::Bus bus, const WatchCallback& callback) {
+  auto watch = std::make_unique<dbusplugin::BusWatch>(std::move(bus));
+  TRY(watch->add(
+      {"org.freedesktop.systemd1", "", "org.freedesktop.DBus.Properties", "PropertiesChanged"},
+      [callback](const dbus::SignalEvent& event) {
+        const auto& args = event.arguments;
+        if (args.at(0) == "org.freedesktop.systemd1.Unit" && args.at(1).contains("ActiveState"))
+          callback({"systemd", "unit", unit_name_from_path(event.path)});
+      }));
+  TRY(watch->add({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                  "org.freedesktop.systemd1.Manager", "UnitFilesChanged"},
+                 [callback](const dbus::SignalEvent&) {
+                   callback({"systemd", "unit_files", ""});
+                 }));
+  TRY(watch->bus().call({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                         "org.freedesktop.systemd1.Manager", "Subscribe", "", Json::array()}));
+  return std::unique_ptr<Watch>(std::move(watch));
+}
 
 class SystemdPlugin final : public Plugin {
  public:
@@ -112,9 +103,7 @@ class SystemdPlugin final : public Plugin {
   }
 
   Result<std::unique_ptr<Watch>> watch(WatchCallback callback) override {
-    auto watch = std::make_unique<UnitWatch>(TRY(dbus::Bus::open(settings_.bus_address)));
-    TRY(watch->start(std::move(callback)));
-    return std::unique_ptr<Watch>(std::move(watch));
+    return watch_units(TRY(dbus::Bus::open(settings_.bus_address)), callback);
   }
 
   Json exact_desired(const Json& target, const Json&) const override { return exact_units(target); }

@@ -135,6 +135,16 @@ int Bus::fd() const {
   return sd_bus_get_fd(bus_.get());
 }
 
+Status Bus::check_value(std::string_view type, const Json& value, const std::string& pointer) {
+  sd_bus_message* raw = nullptr;
+  int rc = sd_bus_message_new_method_call(bus_.get(), &raw, "org.opdbus.Check", "/",
+                                          "org.opdbus.Check", "Check");
+  if (rc < 0)
+    return fail(ErrorCode::internal, "sd_bus_message_new_method_call: {}", errno_text(-rc));
+  MessagePtr message(raw);
+  return append_json(message.get(), type, value, pointer);
+}
+
 Result<Json> Bus::call(const MethodCall& call) {
   sd_bus_message* raw = nullptr;
   int rc =

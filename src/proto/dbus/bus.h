@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/json_util.h"
 #include "base/result.h"
@@ -70,6 +71,8 @@ class Bus {
   // The bus's results as a JSON array (one element per out argument).
   Result<Json> call(const MethodCall& call);
   std::string unique_name() const;
+  // Whether `value` marshals as `type` (nothing is sent); the error names `pointer`.
+  Status check_value(std::string_view type, const Json& value, const std::string& pointer);
   // Handlers run from process(), on the thread that calls it.
   Result<Subscription> subscribe(const SignalMatch& match, SignalHandler handler);
   // Dispatches everything pending, then waits up to `wait` for more (0: do not wait).

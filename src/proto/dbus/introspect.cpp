@@ -8,6 +8,7 @@
 #include <set>
 
 #include "proto/dbus/signature.h"
+#include "proto/dbus/type_schema.h"
 
 namespace opdbus::dbus {
 namespace {
@@ -179,9 +180,18 @@ Json interface_json(const Interface& interface) {
       out.push_back({{"name", argument.name}, {"type", argument.type}});
     return out;
   };
+  auto schema = [](const std::vector<Argument>& list) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& argument : list) pairs.emplace_back(argument.name, argument.type);
+    auto out = arguments_schema(pairs);
+    return out ? *out : Json(false);  // types were checked when the XML was parsed
+  };
   Json methods = Json::object(), properties = Json::object(), signals = Json::object();
   for (const auto& method : interface.methods)
-    methods[method.name] = {{"in", arguments(method.in)}, {"out", arguments(method.out)}};
+    methods[method.name] = {{"in", arguments(method.in)},
+                            {"out", arguments(method.out)},
+                            {"input_schema", schema(method.in)},
+                            {"output_schema", schema(method.out)}};
   for (const auto& property : interface.properties)
     properties[property.name] = {{"type", property.type}, {"access", property.access}};
   for (const auto& signal : interface.signals) signals[signal.name] = arguments(signal.args);

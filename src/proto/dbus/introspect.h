@@ -71,6 +71,8 @@ Result<Node> introspect_object(Bus& bus, const std::string& service, const std::
 Result<std::vector<ObjectInfo>> walk_service(Bus& bus, const std::string& service,
                                              const WalkLimits& limits = {});
 
+// Members with their signatures and access; each method also with a JSON Schema of its input
+// and output arguments (type_schema.h), so it can be offered as a tool.
 Json interface_json(const Interface& interface);
 
 }  // namespace opdbus::dbus

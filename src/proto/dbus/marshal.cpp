@@ -25,9 +25,25 @@ Status check(int rc, std::string_view what) {
   return ok();
 }
 
+// A decimal string as a JSON integer (64-bit values beyond +-2^53 travel as strings), or `value`.
+Json integer_from_text(const Json& value) {
+  if (!value.is_string()) return value;
+  const auto& text = value.get_ref<const std::string&>();
+  const char* end = text.data() + text.size();
+  if (!text.empty() && text[0] == '-') {
+    int64_t n = 0;
+    auto [at, error] = std::from_chars(text.data(), end, n);
+    return error == std::errc() && at == end ? Json(n) : value;
+  }
+  uint64_t n = 0;
+  auto [at, error] = std::from_chars(text.data(), end, n);
+  return error == std::errc() && at == end ? Json(n) : value;
+}
+
 template <typename T>
-Status append_integer(sd_bus_message* message, char code, const Json& value,
+Status append_integer(sd_bus_message* message, char code, const Json& given,
                       const std::string& pointer) {
+  const Json value = integer_from_text(given);
   bool fits = false;
   T number{};
   if (value.is_number_unsigned()) {
@@ -172,6 +188,11 @@ template <typename T>
 Result<Json> read_number(sd_bus_message* message, char code) {
   T number{};
   TRY(check(sd_bus_message_read_basic(message, code, &number), "read"));
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
+    constexpr T kExact = T{1} << 53;
+    if (number > kExact || (std::is_signed_v<T> && number < T{0} - kExact))
+      return Json(std::to_string(number));
+  }
   return Json(number);
 }
 

@@ -1,5 +1,7 @@
 // JSON <-> D-Bus marshalling driven by type signatures, over sd-bus messages.
-// Mapping: integers (y n q i u x t) <-> JSON integers, range-checked; d <-> number; b <-> bool;
+// Mapping: integers (y n q i u x t) <-> JSON integers, range-checked (also written as decimal
+// strings; x and t values beyond +-2^53 are read as strings, as I-JSON requires); d <-> number;
+// b <-> bool;
 // s o g <-> strings (object paths and signatures validated); arrays <-> arrays; a{KV} <-> objects
 // (keys as strings, numeric keys in decimal); structs <-> arrays of their members; variants <->
 // their value (written from {"signature": S, "value": V} or inferred: bool b, integer x, number d,
