@@ -98,6 +98,19 @@ expect_contains "getty@.service is a template and cannot be started; declare an 
 expect_contains "active_state 'failed' cannot be declared"
 [ "$(unit_property odt-sleeper.service UnitFileState)" = enabled ] || fail "a refused file changed the host"
 
+# login1 in the container: read-only sessions, users and seats, as logind lists them.
+expect_rc 0 sd query -p login1
+seats=$(busctl --address="$SD_BUS" call org.freedesktop.login1 /org/freedesktop/login1 \
+  org.freedesktop.login1.Manager ListSeats | awk '{print $2}')
+jq -e --argjson seats "$seats" '.plugins.login1 | (.sessions | type) == "array"
+  and (.users | type) == "array" and (.seats | length) == $seats' <<<"$OUT" >/dev/null ||
+  fail "login1 query: $OUT"
+write_state "$WORK/login1.json" <<'EOF2'
+{"version": 1, "plugins": {"login1": {"sessions": []}}}
+EOF2
+expect_rc 2 sd apply "$WORK/login1.json"
+expect_contains "login1 is read-only"
+
 # Without systemd on the bus, a full query leaves the plugin out and says why.
 expect_rc 0 "$OPDBUS" --bus "unix:path=$WORK/nobus" --state-dir "$STATE" query
 expect_contains "systemd left out"
