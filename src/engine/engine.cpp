@@ -186,6 +186,10 @@ Result<size_t> Engine::restore(const std::vector<Snapshot>& snapshots) {
   return writes;
 }
 
+void Engine::release(const Plan& plan) {
+  for (const auto& plugin_plan : plan.plugins) plugin_plan.plugin->release();
+}
+
 Status Engine::check_namespace(const CheckpointRecord& record) const {
   if (record.netns == context_.config.netns) return ok();
   auto name = [](const std::string& netns) {
@@ -299,10 +303,12 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   if (applied) {
     record.status = options.no_commit ? "awaiting-commit" : "applied";
     TRY(store_.save_last(record));
+    release(result.plan);
     return result;
   }
   result.failure = applied.error().describe();
   auto restored = restore(record.snapshots);
+  release(result.plan);
   if (options.no_commit) {
     stop_commit_watchdog(record.watchdog_pid);
     TRY(store_.clear_pending());

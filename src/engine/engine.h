@@ -124,6 +124,8 @@ class Engine {
   Result<ApplyResult> run_apply(ApplyResult result, const ApplyOptions& options,
                                 const std::string& file);
   Json capture(const Plan& plan, const Json& known_states);
+  // Lets the plan's plugins free host-side checkpoints their apply took.
+  void release(const Plan& plan);
   Json current_state(const std::vector<Snapshot>& snapshots);
   Status append_to_ledger(ledger::BlockDraft draft);
   Result<RestoreResult> revert(CheckpointRecord record, const std::string& reason);

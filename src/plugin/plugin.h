@@ -90,6 +90,10 @@ class Plugin {
   virtual Result<Snapshot> checkpoint_of(const Json& current,
                                          const std::vector<Change>& changes) = 0;
   virtual Result<ApplyReport> restore(const Snapshot& snapshot) = 0;
+  // The apply this process made is settled (kept, or rolled back): a plugin that took a
+  // host-side checkpoint in apply() (NetworkManager's) frees it. Later restores use the
+  // Snapshot's data.
+  virtual void release() {}
   virtual Result<std::unique_ptr<Watch>> watch(WatchCallback callback) = 0;
   // A desired section that makes the host equal to `target` (a query result from the past):
   // `target` plus "absent" items for what exists in `current` but not in `target`.

@@ -3,6 +3,7 @@
 
 #include "plugins/dbus/dbus_plugin.h"
 #include "plugins/net/net_plugin.h"
+#include "plugins/networkmanager/nm_plugin.h"
 #include "plugins/settings/settings_plugins.h"
 #include "plugins/systemd/systemd_plugin.h"
 
@@ -11,13 +12,12 @@ namespace opdbus {
 Status register_builtin_plugins(Registry& registry, const PluginSettings& host) {
   TRY(registry.add(net::make_net_plugin()));
   TRY(registry.add(systemd::make_systemd_plugin({host.bus_address, host.root})));
-  TRY(registry.add(
-      settings::make_method_plugin(settings::hostname_service(), host.bus_address)));
-  TRY(registry.add(
-      settings::make_method_plugin(settings::timedate_service(), host.bus_address)));
+  TRY(registry.add(settings::make_method_plugin(settings::hostname_service(), host.bus_address)));
+  TRY(registry.add(settings::make_method_plugin(settings::timedate_service(), host.bus_address)));
   TRY(registry.add(settings::make_login1_plugin(host.bus_address)));
-  TRY(registry.add(dbusplugin::make_dbus_plugin(
-      {host.bus_address, host.state_dir / "discovery.sqlite"})));
+  TRY(registry.add(nm::make_networkmanager_plugin(host.bus_address)));
+  TRY(registry.add(
+      dbusplugin::make_dbus_plugin({host.bus_address, host.state_dir / "discovery.sqlite"})));
   return ok();
 }
 

@@ -266,6 +266,24 @@ TEST_F(PrivateBus, EveryTypeRoundTripsThroughAService) {
   }
 }
 
+TEST_F(PrivateBus, TypedVariantsRoundTripExactly) {
+  Json settings = {{"connection",
+                    {{"id", {{"signature", "s"}, {"value", "lo"}}},
+                     {"timestamp", {{"signature", "t"}, {"value", 17}}}}},
+                   {"ipv4", {{"dns", {{"signature", "au"}, {"value", {16777343}}}}}}};
+  MethodCall call{"org.opdbus.Test",
+                  "/org/opdbus/Test",
+                  "org.opdbus.Test1",
+                  "Echo",
+                  "v",
+                  Json::array({{{"signature", "a{sa{sv}}"}, {"value", settings}}})};
+  call.variants = Variants::typed;
+  auto echoed = client_->call(call);
+  ASSERT_TRUE(echoed) << echoed.error().describe();
+  EXPECT_EQ((*echoed)[0], Json({{"signature", "a{sa{sv}}"}, {"value", settings}}))
+      << (*echoed)[0].dump();
+}
+
 TEST_F(PrivateBus, WrongJsonIsRefusedNamingThePointer) {
   struct Case {
     std::string signature;

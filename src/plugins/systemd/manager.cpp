@@ -155,7 +155,8 @@ Status Manager::settle_vanished_jobs(const std::vector<std::string>& pending,
                                      const std::map<std::string, const JobRequest*>& queued,
                                      std::map<std::string, std::string>& results) {
   std::set<std::string> listed;
-  for (const auto& row : TRY(call("ListJobs", "", Json::array())).at(0))
+  const auto jobs = TRY(call("ListJobs", "", Json::array()));
+  for (const auto& row : jobs.at(0))
     listed.insert(row.at(4).get<std::string>());
   for (const auto& path : pending) {
     if (listed.count(path)) continue;

@@ -171,7 +171,7 @@ Result<Json> Bus::call(const MethodCall& call) {
                           error.error.message ? error.error.message : errno_text(-rc)),
               {}});
   }
-  return read_arguments(reply.get());
+  return read_arguments(reply.get(), call.variants);
 }
 
 }  // namespace opdbus::dbus

@@ -13,6 +13,7 @@
 
 #include "base/json_util.h"
 #include "base/result.h"
+#include "proto/dbus/marshal.h"
 
 typedef struct sd_bus sd_bus;
 typedef struct sd_bus_slot sd_bus_slot;
@@ -27,6 +28,7 @@ struct MethodCall {
   std::string signature;  // of the arguments
   Json arguments = Json::array();
   std::chrono::milliseconds timeout{25000};
+  Variants variants = Variants::value;  // how variants in the reply are read
 };
 
 // Which signals to receive; empty fields match anything.

@@ -233,28 +233,31 @@ std::string key_name(const Json& key) {
   return key.is_string() ? key.get<std::string>() : key.dump();
 }
 
-Result<Json> read_dict(sd_bus_message* message, std::string_view contents) {
+Result<Json> read_dict(sd_bus_message* message, std::string_view contents, Variants variants) {
   std::string entry(contents.substr(1, contents.size() - 2));
   Json out = Json::object();
   for (;;) {
     int rc = sd_bus_message_enter_container(message, 'e', entry.c_str());
     TRY(check(rc, "enter"));
     if (rc == 0) return out;
-    auto key = TRY(read_json(message));
-    out[key_name(key)] = TRY(read_json(message));
+    auto key = TRY(read_json(message, variants));
+    out[key_name(key)] = TRY(read_json(message, variants));
     TRY(check(sd_bus_message_exit_container(message), "exit"));
   }
 }
 
-Result<Json> read_container(sd_bus_message* message, char type, const char* contents) {
+Result<Json> read_container(sd_bus_message* message, char type, const char* contents,
+                            Variants variants) {
   TRY(check(sd_bus_message_enter_container(message, type, contents), "enter"));
   Json out;
-  if (type == 'v')
-    out = TRY(read_json(message));
+  if (type == 'v' && variants == Variants::typed)
+    out = {{"signature", contents}, {"value", TRY(read_json(message, variants))}};
+  else if (type == 'v')
+    out = TRY(read_json(message, variants));
   else if (type == 'a' && contents[0] == '{')
-    out = TRY(read_dict(message, contents));
+    out = TRY(read_dict(message, contents, variants));
   else
-    out = TRY(read_arguments(message));
+    out = TRY(read_arguments(message, variants));
   TRY(check(sd_bus_message_exit_container(message), "exit"));
   return out;
 }
@@ -311,23 +314,24 @@ Status append_arguments(sd_bus_message* message, std::string_view signature, con
   return ok();
 }
 
-Result<Json> read_json(sd_bus_message* message) {
+Result<Json> read_json(sd_bus_message* message, Variants variants) {
   char type = 0;
   const char* contents = nullptr;
   int rc = sd_bus_message_peek_type(message, &type, &contents);
   TRY(check(rc, "peek"));
   if (rc == 0) return fail(ErrorCode::invalid_input, "the message has no more values");
-  if (type == 'a' || type == 'r' || type == 'v') return read_container(message, type, contents);
+  if (type == 'a' || type == 'r' || type == 'v')
+    return read_container(message, type, contents, variants);
   return read_basic(message, type);
 }
 
-Result<Json> read_arguments(sd_bus_message* message) {
+Result<Json> read_arguments(sd_bus_message* message, Variants variants) {
   Json out = Json::array();
   for (;;) {
     int rc = sd_bus_message_at_end(message, 0);
     TRY(check(rc, "at_end"));
     if (rc > 0) return out;
-    out.push_back(TRY(read_json(message)));
+    out.push_back(TRY(read_json(message, variants)));
   }
 }
 

@@ -24,9 +24,12 @@ Status append_json(sd_bus_message* message, std::string_view type, const Json& v
                    const std::string& pointer);
 // Appends each element of `values` (a JSON array) with the signature's complete types in order.
 Status append_arguments(sd_bus_message* message, std::string_view signature, const Json& values);
+// How variants are read: as their value, or typed as {"signature": S, "value": V}, which
+// append_json writes back exactly (for read-modify-write of dictionaries like NetworkManager's).
+enum class Variants { value, typed };
 // Reads the next complete value; reads every remaining argument as a JSON array.
-Result<Json> read_json(sd_bus_message* message);
-Result<Json> read_arguments(sd_bus_message* message);
+Result<Json> read_json(sd_bus_message* message, Variants variants = Variants::value);
+Result<Json> read_arguments(sd_bus_message* message, Variants variants = Variants::value);
 // The signature a variant gets for `value` when none is given.
 Result<std::string> infer_signature(const Json& value, const std::string& pointer);
 
