@@ -13,8 +13,9 @@ PACKAGES=(
   libsystemd-dev libexpat1-dev dbus-daemon tzdata
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
-# Real daemons the integration tests start in sandboxes of their own (with --all).
-TEST_PACKAGES=(systemd systemd-container)
+# Real daemons the integration tests start in sandboxes of their own (with --all). They must not
+# start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
+TEST_PACKAGES=(systemd systemd-container polkitd network-manager)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
@@ -24,6 +25,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing: ${missing[*]}"
   apt-get update -qq
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

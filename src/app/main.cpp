@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/daemon.h"
 #include "app/ledger_cli.h"
 #include "app/store_cli.h"
 #include "engine/netns.h"
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
   auto* discover = app.add_subcommand(
       "discover", "every service on the bus with its objects, interfaces, methods and properties");
   discover->add_flag("--diff", show_changes, "also show what appeared or vanished since last time");
+  auto* run = app.add_subcommand(
+      "run", "the daemon: serve org.opdbus.Manager1 on the bus until SIGTERM");
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   if (*doctor) return cli::run_doctor(context, output);
   if (*schema) return cli::run_schema(context, plugin);
   if (*discover) return cli::run_discover(context, output, show_changes);
+  if (*run) return cli::run_daemon(context);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "plugin/registry.h"
 #include "store/state_store.h"
@@ -27,6 +28,7 @@ struct Context {
   Registry registry;
   Clock clock = system_clock();
   std::string interface = "cli";           // recorded as the actor's interface
+  std::optional<ledger::Actor> caller;     // who asked, when not this process (a D-Bus caller)
   std::unique_ptr<ledger::Ledger> ledger;  // see open_ledger
   std::optional<store::StateStore> store;  // see open_store
 };

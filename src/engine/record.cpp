@@ -48,7 +48,7 @@ namespace {
 ledger::BlockDraft base_record(const Context& context, std::string action) {
   ledger::BlockDraft draft;
   draft.action = std::move(action);
-  draft.actor = ledger::current_actor(context.interface);
+  draft.actor = context.caller ? *context.caller : ledger::current_actor(context.interface);
   if (!context.config.netns.empty()) draft.refs["netns"] = context.config.netns;
   return draft;
 }
@@ -70,6 +70,13 @@ ledger::BlockDraft apply_record(const Context& context, const ApplyResult& resul
   if (!result.failure.empty()) draft.result["failure"] = result.failure;
   if (!result.checkpoint_id.empty()) draft.refs["checkpoint"] = result.checkpoint_id;
   draft.refs.update(result.refs);
+  return draft;
+}
+
+ledger::BlockDraft denied_record(const Context& context, const std::string& action,
+                                 const std::string& reason) {
+  auto draft = base_record(context, action + ".denied");
+  draft.result = {{"outcome", "denied"}, {"reason", reason}};
   return draft;
 }
 

@@ -20,6 +20,9 @@ const char* outcome_name(Outcome outcome);
 
 ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
                                 const std::string& file);
+// A refused attempt (no authorisation): who tried `action` and why it was refused.
+ledger::BlockDraft denied_record(const Context& context, const std::string& action,
+                                 const std::string& reason);
 ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord& record);
 ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
                                    Json before, size_t writes, const std::string& reason,

@@ -1,6 +1,7 @@
 // sd-bus connections and calls; see bus.h.
 #include "proto/dbus/bus.h"
 
+#include <poll.h>
 #include <systemd/sd-bus.h>
 
 #include <string_view>
@@ -61,7 +62,7 @@ struct Subscription::Handler {
   SignalHandler handle;
 };
 
-void Subscription::SlotUnref::operator()(sd_bus_slot* slot) const {
+void SlotUnref::operator()(sd_bus_slot* slot) const {
   sd_bus_slot_unref(slot);
 }
 
@@ -131,8 +132,44 @@ Status Bus::process(std::chrono::milliseconds wait) {
   }
 }
 
+short Bus::poll_events() const {
+  int events = sd_bus_get_events(bus_.get());
+  return static_cast<short>(events < 0 ? POLLIN : events);
+}
+
 int Bus::fd() const {
   return sd_bus_get_fd(bus_.get());
+}
+
+Status Bus::request_name(const std::string& name) {
+  int rc = sd_bus_request_name(bus_.get(), name.c_str(), 0);
+  if (rc < 0)
+    return fail(ErrorCode::conflict, "cannot own {} on the bus: {}", name, errno_text(-rc));
+  return ok();
+}
+
+Result<ExportedObject> Bus::export_object(const std::string& path, const std::string& interface,
+                                          const sd_bus_vtable* vtable, void* userdata) {
+  sd_bus_slot* slot = nullptr;
+  int rc = sd_bus_add_object_vtable(bus_.get(), &slot, path.c_str(), interface.c_str(), vtable,
+                                    userdata);
+  if (rc < 0)
+    return fail(ErrorCode::internal, "export {} at {}: {}", interface, path, errno_text(-rc));
+  return ExportedObject(slot);
+}
+
+Status Bus::emit_signal(const std::string& path, const std::string& interface,
+                        const std::string& member, const std::string& signature,
+                        const Json& arguments) {
+  sd_bus_message* raw = nullptr;
+  int rc =
+      sd_bus_message_new_signal(bus_.get(), &raw, path.c_str(), interface.c_str(), member.c_str());
+  if (rc < 0) return fail(ErrorCode::internal, "signal {}: {}", member, errno_text(-rc));
+  MessagePtr message(raw);
+  TRY(append_arguments(message.get(), signature, arguments));
+  rc = sd_bus_send(bus_.get(), message.get(), nullptr);
+  if (rc < 0) return fail(ErrorCode::unavailable, "send {}: {}", member, errno_text(-rc));
+  return ok();
 }
 
 Status Bus::check_value(std::string_view type, const Json& value, const std::string& pointer) {

@@ -17,6 +17,7 @@
 
 typedef struct sd_bus sd_bus;
 typedef struct sd_bus_slot sd_bus_slot;
+typedef struct sd_bus_vtable sd_bus_vtable;
 
 namespace opdbus::dbus {
 
@@ -49,6 +50,12 @@ struct SignalEvent {
 
 using SignalHandler = std::function<void(const SignalEvent&)>;
 
+struct SlotUnref {
+  void operator()(sd_bus_slot* slot) const;
+};
+// An object exported with Bus::export_object; it leaves the bus when this is destroyed.
+using ExportedObject = std::unique_ptr<sd_bus_slot, SlotUnref>;
+
 // A signal subscription; receiving stops when it is destroyed. Move-only.
 class Subscription {
  public:
@@ -59,9 +66,6 @@ class Subscription {
   ~Subscription();
 
  private:
-  struct SlotUnref {
-    void operator()(sd_bus_slot* slot) const;
-  };
   std::unique_ptr<Handler> handler_;
   std::unique_ptr<sd_bus_slot, SlotUnref> slot_;  // destroyed first: no call after the handler goes
 };
@@ -75,11 +79,21 @@ class Bus {
   std::string unique_name() const;
   // Whether `value` marshals as `type` (nothing is sent); the error names `pointer`.
   Status check_value(std::string_view type, const Json& value, const std::string& pointer);
+  // Server side: a well-known name, objects (sd-bus vtables; handlers run from process()) and
+  // signals.
+  Status request_name(const std::string& name);
+  Result<ExportedObject> export_object(const std::string& path, const std::string& interface,
+                                       const sd_bus_vtable* vtable, void* userdata);
+  Status emit_signal(const std::string& path, const std::string& interface,
+                     const std::string& member, const std::string& signature,
+                     const Json& arguments);
   // Handlers run from process(), on the thread that calls it.
   Result<Subscription> subscribe(const SignalMatch& match, SignalHandler handler);
   // Dispatches everything pending, then waits up to `wait` for more (0: do not wait).
   Status process(std::chrono::milliseconds wait);
   int fd() const;
+  // poll(2) events the connection waits for on fd() (POLLIN, and POLLOUT while output is queued).
+  short poll_events() const;
   sd_bus* raw() const { return bus_.get(); }
 
  private:

@@ -1,0 +1,217 @@
+// org.opdbus.Manager1; see manager_service.h.
+#include "api/dbus/manager_service.h"
+
+#include <pwd.h>
+#include <systemd/sd-bus.h>
+
+#include <functional>
+
+#include "engine/engine.h"
+#include "engine/record.h"
+#include "engine/render.h"
+#include "engine/state_file.h"
+#include "ledger/verify.h"
+
+namespace opdbus::api {
+namespace {
+
+constexpr const char* kPath = "/org/opdbus/Manager1";
+constexpr const char* kInterface = "org.opdbus.Manager1";
+
+using Operation = std::function<Result<Json>(ManagerService&, const Json& arguments)>;
+
+const char* error_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_input:
+      return "org.opdbus.Error.InvalidInput";
+    case ErrorCode::not_found:
+      return "org.opdbus.Error.NotFound";
+    case ErrorCode::conflict:
+      return "org.opdbus.Error.Conflict";
+    case ErrorCode::unavailable:
+      return "org.opdbus.Error.Unavailable";
+    case ErrorCode::verify_failed:
+      return "org.opdbus.Error.VerifyFailed";
+    default:
+      return "org.opdbus.Error.Failed";
+  }
+}
+
+struct Caller {
+  std::string bus_name;
+  ledger::Actor actor;
+};
+
+Result<Caller> identify(sd_bus_message* message) {
+  sd_bus_creds* raw = nullptr;
+  int rc = sd_bus_query_sender_creds(
+      message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_COMM, &raw);
+  std::unique_ptr<sd_bus_creds, decltype(&sd_bus_creds_unref)> creds(raw, sd_bus_creds_unref);
+  uid_t uid = 0;
+  if (rc < 0 || sd_bus_creds_get_euid(creds.get(), &uid) < 0)
+    return fail(ErrorCode::conflict, "cannot tell who the caller is");
+  Caller caller;
+  caller.bus_name = sd_bus_message_get_sender(message) ? sd_bus_message_get_sender(message) : "";
+  caller.actor.uid = uid;
+  caller.actor.interface = "dbus";
+  pid_t pid = 0;
+  if (sd_bus_creds_get_pid(creds.get(), &pid) >= 0) caller.actor.pid = pid;
+  const char* comm = nullptr;
+  if (sd_bus_creds_get_comm(creds.get(), &comm) >= 0 && comm) caller.actor.process = comm;
+  if (auto* entry = ::getpwuid(uid))
+    caller.actor.user = entry->pw_name;
+  else
+    caller.actor.user = std::to_string(uid);
+  return caller;
+}
+
+// polkit's verdict on `action` for the caller (root is allowed without asking).
+Status authorize(dbus::Bus& bus, const Caller& caller, const std::string& action) {
+  if (caller.actor.uid == 0) return ok();
+  Json subject = Json::array(
+      {"system-bus-name", {{"name", {{"signature", "s"}, {"value", caller.bus_name}}}}});
+  auto reply = bus.call({"org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                         "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+                         "(sa{sv})sa{ss}us", Json::array({subject, action, Json::object(), 0, ""}),
+                         std::chrono::milliseconds(10000)});
+  if (!reply)
+    return fail(ErrorCode::conflict, "{} is not authorised: polkit could not be asked ({})", action,
+                reply.error().describe());
+  const auto& verdict = reply->at(0);
+  if (verdict.at(0).get<bool>()) return ok();
+  return fail(ErrorCode::conflict, "{} is not authorised for uid {} by polkit{}", action,
+              caller.actor.uid,
+              verdict.at(1).get<bool>() ? " (it needs interactive authentication)" : "");
+}
+
+Result<StateDocument> document_from(const Json& text, const Registry& registry) {
+  auto document = TRY(parse_state_text("dbus:Apply", text.get<std::string>()));
+  TRY(validate_state_document(document, registry));
+  return document;
+}
+
+Result<Json> query(ManagerService& service, const Json& arguments) {
+  Engine engine(service.context());
+  auto plugin = arguments.at(0).get<std::string>();
+  auto host = TRY(engine.query(plugin.empty() ? std::nullopt : std::optional(plugin)));
+  return host.document;
+}
+
+Result<Json> diff(ManagerService& service, const Json& arguments) {
+  auto document = TRY(document_from(arguments.at(0), service.context().registry));
+  Engine engine(service.context());
+  return render_plan_json(TRY(engine.plan(document, std::nullopt)));
+}
+
+Result<Json> apply(ManagerService& service, const Json& arguments) {
+  auto document = TRY(document_from(arguments.at(0), service.context().registry));
+  const auto& options = arguments.at(1);
+  ApplyOptions apply_options;
+  apply_options.dry_run = options.value("dry_run", false);
+  apply_options.no_commit = options.value("no_commit", false);
+  apply_options.timeout_seconds = options.value("timeout", apply_options.no_commit ? 60 : 0);
+  Engine engine(service.context());
+  return render_apply_json(TRY(engine.apply(document, apply_options)));
+}
+
+Result<Json> rollback(ManagerService& service, const Json&) {
+  Engine engine(service.context());
+  auto result = TRY(engine.rollback());
+  return Json{{"rolled_back", result.checkpoint_id}, {"writes", result.writes}};
+}
+
+Result<Json> commit(ManagerService& service, const Json&) {
+  Engine engine(service.context());
+  return Json{{"committed", TRY(engine.commit()).id}};
+}
+
+Result<Json> ledger_verify(ManagerService& service, const Json&) {
+  auto data = TRY(ledger::load_local_ledger(service.context().config.state_dir));
+  auto report = ledger::verify_ledger(data, {});
+  if (!report) return Json{{"ok", false}, {"error", report.error().describe()}};
+  return Json{{"ok", true},
+              {"blocks", report->blocks},
+              {"checkpoint_time", report->checkpoint.time},
+              {"notes", report->notes}};
+}
+
+int reply_error(sd_bus_error* error, const Error& failure) {
+  const char* name = failure.code == ErrorCode::conflict &&
+                             failure.message.find("not authorised") != std::string::npos
+                         ? SD_BUS_ERROR_ACCESS_DENIED
+                         : error_name(failure.code);
+  return sd_bus_error_set(error, name, failure.describe().c_str());
+}
+
+// One method call: who is calling, polkit for writes (refusals recorded), the operation with the
+// caller as the ledger's actor, the reply, and Changed after a write.
+int serve(sd_bus_message* message, void* userdata, sd_bus_error* error, const char* action,
+          const Operation& operation) {
+  auto& service = *static_cast<ManagerService*>(userdata);
+  auto& context = service.context();
+  auto arguments = dbus::read_arguments(message);
+  if (!arguments) return reply_error(error, arguments.error());
+  auto caller = identify(message);
+  if (!caller) return reply_error(error, caller.error());
+  context.caller = caller->actor;
+  context.interface = "dbus";
+  Result<Json> result = Json();
+  if (auto allowed = action ? authorize(service.bus(), *caller, action) : ok(); !allowed) {
+    if (auto* ledger = open_ledger(context).value_or(nullptr))
+      (void)ledger->append(
+          denied_record(context, sd_bus_message_get_member(message), allowed.error().message));
+    result = make_failure(allowed.error());
+  } else {
+    result = operation(service, *arguments);
+  }
+  context.caller.reset();
+  if (!result) return reply_error(error, result.error());
+  if (action)
+    (void)service.bus().emit_signal(
+        kPath, kInterface, "Changed", "ss",
+        Json::array({sd_bus_message_get_member(message), result->value("outcome", "done")}));
+  sd_bus_message* reply = nullptr;
+  int rc = sd_bus_message_new_method_return(message, &reply);
+  if (rc >= 0) rc = sd_bus_message_append(reply, "s", result->dump().c_str());
+  if (rc >= 0) rc = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return rc;
+}
+
+template <const char* Action, Result<Json> (*Function)(ManagerService&, const Json&)>
+int method(sd_bus_message* message, void* userdata, sd_bus_error* error) {
+  return serve(message, userdata, error, Action[0] ? Action : nullptr, Function);
+}
+
+constexpr char kRead[] = "";
+constexpr char kApply[] = "org.opdbus.apply";
+constexpr char kRollback[] = "org.opdbus.rollback";
+
+const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_NAMES("Query", "s", SD_BUS_PARAM(plugin), "s", SD_BUS_PARAM(state),
+                             (method<kRead, query>), SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Diff", "s", SD_BUS_PARAM(desired), "s", SD_BUS_PARAM(plan),
+                             (method<kRead, diff>), SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Apply", "sa{sv}", SD_BUS_PARAM(desired) SD_BUS_PARAM(options), "s",
+                             SD_BUS_PARAM(result), (method<kApply, apply>),
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Rollback", "", , "s", SD_BUS_PARAM(result),
+                             (method<kRollback, rollback>), SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Commit", "", , "s", SD_BUS_PARAM(result), (method<kApply, commit>),
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("LedgerVerify", "", , "s", SD_BUS_PARAM(report),
+                             (method<kRead, ledger_verify>), SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES("Changed", "ss", SD_BUS_PARAM(action) SD_BUS_PARAM(outcome), 0),
+    SD_BUS_VTABLE_END};
+
+}  // namespace
+
+Result<std::unique_ptr<ManagerService>> ManagerService::create(Context& context, dbus::Bus& bus) {
+  std::unique_ptr<ManagerService> service(new ManagerService(context, bus));
+  service->object_ = TRY(bus.export_object(kPath, kInterface, kVtable, service.get()));
+  TRY(bus.request_name("org.opdbus"));
+  return service;
+}
+
+}  // namespace opdbus::api
