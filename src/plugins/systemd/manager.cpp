@@ -64,19 +64,35 @@ Result<std::string> Manager::version() {
   return reply.at(0).get<std::string>();
 }
 
-Result<std::map<std::string, UnitStatus>> Manager::list_units() {
+Result<std::map<std::string, UnitStatus>> Manager::loaded_units() {
   auto loaded = TRY(call("ListUnits", "", Json::array()));
-  auto files = TRY(call("ListUnitFiles", "", Json::array()));
   std::map<std::string, UnitStatus> units;
-  for (const auto& file : files.at(0)) {
-    auto& unit = units[base_name(file.at(0).get<std::string>())];
-    unit.unit_file_state = file.at(1).get<std::string>();
-  }
   for (const auto& row : loaded.at(0)) {
     auto& unit = units[row.at(0).get<std::string>()];
     unit.load_state = row.at(2).get<std::string>();
     unit.active_state = row.at(3).get<std::string>();
     unit.sub_state = row.at(4).get<std::string>();
+  }
+  return units;
+}
+
+Result<std::map<std::string, std::string>> Manager::unit_file_states(
+    const std::vector<std::string>& names) {
+  auto files = TRY(call("ListUnitFilesByPatterns", "asas",
+                        Json::array({Json::array(), Json(names)})));
+  std::map<std::string, std::string> states;
+  for (const auto& file : files.at(0))
+    states[base_name(file.at(0).get<std::string>())] = file.at(1).get<std::string>();
+  return states;
+}
+
+Result<std::map<std::string, UnitStatus>> Manager::list_units() {
+  auto units = TRY(loaded_units());
+  for (auto& [name, unit] : units) unit.unit_file_state = "";
+  for (const auto& [name, state] : TRY(unit_file_states({}))) {
+    auto [it, added] = units.try_emplace(name);
+    if (added) it->second.load_state = "not-loaded";  // a unit file systemd has not loaded
+    it->second.unit_file_state = state;
   }
   return units;
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@ struct UnitStatus {
   std::string load_state = "not-found";   // loaded, not-found, masked, error, stub, merged
   std::string active_state = "inactive";  // active, inactive, failed, activating, ...
   std::string sub_state = "dead";
-  std::string unit_file_state;  // enabled, disabled, static, masked, ... ("" when no unit file)
+  // enabled, disabled, static, masked, ... ("" when there is no unit file); nullopt when not
+  // read (systemd computes it per file, at milliseconds each, so it is read only when needed).
+  std::optional<std::string> unit_file_state;
 };
 
 enum class JobKind { start, stop, restart };
@@ -37,7 +40,12 @@ class Manager {
 
   // The manager's version string ("252.30-1~deb12u2").
   Result<std::string> version();
-  // Every loaded unit and every installed unit file.
+  // Every loaded unit (ListUnits; unit file states not read).
+  Result<std::map<std::string, UnitStatus>> loaded_units();
+  // Unit file states by unit name (ListUnitFilesByPatterns; every unit file when `names` is
+  // empty).
+  Result<std::map<std::string, std::string>> unit_file_states(const std::vector<std::string>& names);
+  // Every loaded unit and every installed unit file, with unit file states.
   Result<std::map<std::string, UnitStatus>> list_units();
   // Loads `name` (a unit that is neither loaded nor has a listed unit file) and reads its state.
   Result<UnitStatus> load_unit(const std::string& name);

@@ -24,7 +24,7 @@ Json declared_fields(const Json& item) {
 }
 
 const Json& unit_or_missing(const Json& current, const std::string& name) {
-  static const Json missing = unit_json(UnitStatus{});
+  static const Json missing = unit_json({.unit_file_state = ""});
   auto units = current.find("units");
   if (units == current.end()) return missing;
   auto it = units->find(name);
@@ -76,14 +76,17 @@ void plan_unit_steps(const Change& change, UnitSteps& steps) {
 }  // namespace
 
 Json unit_json(const UnitStatus& status) {
-  const auto& file_state = status.unit_file_state;
-  return {{"active_state", status.active_state},
-          {"sub_state", status.sub_state},
-          {"load_state", status.load_state},
-          {"unit_file_state", file_state},
-          {"enabled", file_state == "enabled" || file_state == "enabled-runtime"},
-          {"masked", status.load_state == "masked" || file_state == "masked" ||
-                         file_state == "masked-runtime"}};
+  Json out = {{"active_state", status.active_state},
+              {"sub_state", status.sub_state},
+              {"load_state", status.load_state},
+              {"masked", status.load_state == "masked"}};
+  if (status.unit_file_state) {
+    const auto& file_state = *status.unit_file_state;
+    out["unit_file_state"] = file_state;
+    out["enabled"] = file_state == "enabled" || file_state == "enabled-runtime";
+    out["masked"] = out["masked"] || file_state == "masked" || file_state == "masked-runtime";
+  }
+  return out;
 }
 
 Json normalise_units(const std::map<std::string, UnitStatus>& units) {

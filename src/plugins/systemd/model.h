@@ -14,6 +14,7 @@
 
 namespace opdbus::systemd {
 
+// A unit's state; "enabled" and "unit_file_state" only when its unit file state was read.
 Json unit_json(const UnitStatus& status);
 // {"units": {NAME: unit_json}}.
 Json normalise_units(const std::map<std::string, UnitStatus>& units);

@@ -71,12 +71,25 @@ class SystemdPlugin final : public Plugin {
     return normalise_units(TRY(manager.list_units()));
   }
 
+  // Only what the declaration needs: ListUnits, unit file states only for units declaring
+  // "enabled" (systemd computes each at milliseconds), LoadUnit for units not loaded, and the
+  // unit files op-dbus manages.
   Result<Json> query_for(const Json& desired) override {
     auto manager = TRY(Manager::connect(settings_.bus_address));
-    auto units = TRY(manager.list_units());
+    auto units = TRY(manager.loaded_units());
     const auto declared = desired.value("units", Json::object());
-    for (const auto& [name, item] : declared.items())
-      if (!units.count(name)) units[name] = TRY(manager.load_unit(name));
+    std::vector<std::string> file_states_needed;
+    for (const auto& [name, item] : declared.items()) {
+      if (!units.count(name))
+        units[name] = TRY(manager.load_unit(name));
+      else if (item.contains("enabled"))
+        file_states_needed.push_back(name);
+    }
+    if (!file_states_needed.empty()) {
+      auto states = TRY(manager.unit_file_states(file_states_needed));
+      for (const auto& name : file_states_needed)
+        units[name].unit_file_state = states.count(name) ? states[name] : "";
+    }
     auto state = normalise_units(units);
     for (const auto& [name, item] : declared.items())
       if (item.contains("unit_file") || item.value("masked", false))
