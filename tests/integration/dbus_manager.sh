@@ -20,6 +20,11 @@ ON_EXIT+=("stop_pid $DAEMON 10")
 for _ in $(seq 200); do [ -n "$(bus_name_pid org.opdbus)" ] && break; sleep 0.05; done
 [ -n "$(bus_name_pid org.opdbus)" ] || fail "op-dbus run did not own org.opdbus: $(cat "$WORK/daemon.log")"
 
+busctl --address="$BUS" monitor --match "type='signal',interface='org.opdbus.Manager1'" \
+  >"$WORK/signals" 2>&1 &
+ON_EXIT+=("stop_pid $! 5")
+for _ in $(seq 100); do grep -q Monitoring "$WORK/signals" && break; sleep 0.05; done
+
 # as USER: busctl against the manager, output in $OUT, exit status returned.
 as() {
   local user=$1
@@ -49,6 +54,10 @@ case "$OUT" in *'\"ok\":true'*) ;; *) fail "LedgerVerify: $OUT" ;; esac
 as root Apply 'sa{sv}' '{"version": 1, "plugins": {"net": {"interfaces": [{"name": 7}]}}}' 0 &&
   fail "a bad state was accepted"
 case "$OUT" in *"dbus:Apply:1:52: /plugins/net/interfaces/0/name: expected string"*) ;; *) fail "bad state: $OUT" ;; esac
+
+for _ in $(seq 50); do [ "$(grep -c 'Member=Changed' "$WORK/signals")" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c 'Member=Changed' "$WORK/signals")" = 2 ] ||
+  fail "expected a Changed signal for each of the two accepted writes: $(cat "$WORK/signals")"
 
 expect_rc 0 "$OPDBUS" --state-dir "$STATE" --json ledger log
 jq -e --argjson nobody "$(id -u nobody)" --argjson daemon "$(id -u daemon)" '
