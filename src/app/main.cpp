@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
   auto* discover = app.add_subcommand(
       "discover", "every service on the bus with its objects, interfaces, methods and properties");
   discover->add_flag("--diff", show_changes, "also show what appeared or vanished since last time");
-  auto* run = app.add_subcommand(
-      "run", "the daemon: serve org.opdbus.Manager1 on the bus until SIGTERM");
+  auto* run =
+      app.add_subcommand("run", "the daemon: serve org.opdbus.Manager1 on the bus until SIGTERM");
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;

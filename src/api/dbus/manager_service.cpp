@@ -39,6 +39,7 @@ const char* error_name(ErrorCode code) {
 
 struct Caller {
   std::string bus_name;
+  bool interactive = false;  // the caller allows polkit to ask for authentication
   ledger::Actor actor;
 };
 
@@ -52,6 +53,7 @@ Result<Caller> identify(sd_bus_message* message) {
     return fail(ErrorCode::conflict, "cannot tell who the caller is");
   Caller caller;
   caller.bus_name = sd_bus_message_get_sender(message) ? sd_bus_message_get_sender(message) : "";
+  caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
   caller.actor.uid = uid;
   caller.actor.interface = "dbus";
   pid_t pid = 0;
@@ -70,10 +72,13 @@ Status authorize(dbus::Bus& bus, const Caller& caller, const std::string& action
   if (caller.actor.uid == 0) return ok();
   Json subject = Json::array(
       {"system-bus-name", {{"name", {{"signature", "s"}, {"value", caller.bus_name}}}}});
-  auto reply = bus.call({"org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                         "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-                         "(sa{sv})sa{ss}us", Json::array({subject, action, Json::object(), 0, ""}),
-                         std::chrono::milliseconds(10000)});
+  // CheckAuthorizationFlags 1: polkit may ask the caller's agent (a person) to authenticate.
+  uint32_t flags = caller.interactive ? 1 : 0;
+  auto reply =
+      bus.call({"org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us",
+                Json::array({subject, action, Json::object(), flags, ""}),
+                std::chrono::milliseconds(caller.interactive ? 300000 : 10000)});
   if (!reply)
     return fail(ErrorCode::conflict, "{} is not authorised: polkit could not be asked ({})", action,
                 reply.error().describe());

@@ -78,8 +78,8 @@ Result<std::map<std::string, UnitStatus>> Manager::loaded_units() {
 
 Result<std::map<std::string, std::string>> Manager::unit_file_states(
     const std::vector<std::string>& names) {
-  auto files = TRY(call("ListUnitFilesByPatterns", "asas",
-                        Json::array({Json::array(), Json(names)})));
+  auto files =
+      TRY(call("ListUnitFilesByPatterns", "asas", Json::array({Json::array(), Json(names)})));
   std::map<std::string, std::string> states;
   for (const auto& file : files.at(0))
     states[base_name(file.at(0).get<std::string>())] = file.at(1).get<std::string>();
@@ -172,8 +172,7 @@ Status Manager::settle_vanished_jobs(const std::vector<std::string>& pending,
                                      std::map<std::string, std::string>& results) {
   std::set<std::string> listed;
   const auto jobs = TRY(call("ListJobs", "", Json::array()));
-  for (const auto& row : jobs.at(0))
-    listed.insert(row.at(4).get<std::string>());
+  for (const auto& row : jobs.at(0)) listed.insert(row.at(4).get<std::string>());
   for (const auto& path : pending) {
     if (listed.count(path)) continue;
     const auto& job = *queued.at(path);

@@ -44,7 +44,8 @@ class Manager {
   Result<std::map<std::string, UnitStatus>> loaded_units();
   // Unit file states by unit name (ListUnitFilesByPatterns; every unit file when `names` is
   // empty).
-  Result<std::map<std::string, std::string>> unit_file_states(const std::vector<std::string>& names);
+  Result<std::map<std::string, std::string>> unit_file_states(
+      const std::vector<std::string>& names);
   // Every loaded unit and every installed unit file, with unit file states.
   Result<std::map<std::string, UnitStatus>> list_units();
   // Loads `name` (a unit that is neither loaded nor has a listed unit file) and reads its state.
