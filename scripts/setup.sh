@@ -15,7 +15,7 @@ PACKAGES=(
 )
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not
 # start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
-TEST_PACKAGES=(systemd systemd-container polkitd network-manager)
+TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()

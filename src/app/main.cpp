@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
                  "the managed host's root for files op-dbus writes, such as unit files "
                  "(default /)")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--ovsdb", config.ovsdb_address,
+                 "OVSDB server address: unix:PATH or tcp:HOST:PORT (default "
+                 "unix:/var/run/openvswitch/db.sock)");
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
   Context context;
   context.config = config;
   if (auto registered = register_builtin_plugins(
-          context.registry, {config.bus_address, config.root, config.state_dir});
+          context.registry,
+          {config.bus_address, config.root, config.state_dir, config.ovsdb_address});
       !registered)
     return cli::report_error(registered.error());
   if (!config.netns.empty()) {

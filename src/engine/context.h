@@ -21,6 +21,7 @@ struct Config {
   std::string netns;                 // empty: the namespace op-dbus was started in
   std::string bus_address;           // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured)
   std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
+  std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
 };
 
 struct Context {

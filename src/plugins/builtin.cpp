@@ -4,6 +4,7 @@
 #include "plugins/dbus/dbus_plugin.h"
 #include "plugins/net/net_plugin.h"
 #include "plugins/networkmanager/nm_plugin.h"
+#include "plugins/ovs/ovs_plugin.h"
 #include "plugins/settings/settings_plugins.h"
 #include "plugins/systemd/systemd_plugin.h"
 
@@ -11,6 +12,7 @@ namespace opdbus {
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& host) {
   TRY(registry.add(net::make_net_plugin()));
+  TRY(registry.add(ovs::make_ovs_plugin(host.ovsdb_address)));
   TRY(registry.add(systemd::make_systemd_plugin({host.bus_address, host.root})));
   TRY(registry.add(settings::make_method_plugin(settings::hostname_service(), host.bus_address)));
   TRY(registry.add(settings::make_method_plugin(settings::timedate_service(), host.bus_address)));

@@ -14,6 +14,7 @@ struct PluginSettings {
   std::string bus_address;           // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS)
   std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
   std::filesystem::path state_dir;   // where the discovery index lives
+  std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
 };
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& settings);

@@ -1,0 +1,214 @@
+// OVSDB client; see client.h.
+#include "proto/ovsdb/client.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <thread>
+
+#include "base/fs.h"
+
+namespace opdbus::ovsdb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds left_until(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? left : std::chrono::milliseconds(0);
+}
+
+Result<UniqueFd> connect_unix(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path)
+    return fail(ErrorCode::invalid_input, "OVSDB socket path too long: {}", path);
+  path.copy(address.sun_path, path.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail(ErrorCode::io, "socket: {}", errno_text(errno));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    return fail(ErrorCode::unavailable, "connect to OVSDB at unix:{}: {}", path, errno_text(errno));
+  return fd;
+}
+
+Result<UniqueFd> connect_tcp(const std::string& target) {
+  auto colon = target.rfind(':');
+  if (colon == std::string::npos)
+    return fail(ErrorCode::invalid_input, "OVSDB address tcp:{} lacks a port", target);
+  auto host = target.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), target.substr(colon + 1).c_str(), &hints, &found); rc)
+    return fail(ErrorCode::invalid_input, "OVSDB address tcp:{}: {}", target, gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
+  std::string last_error = "no address";
+  for (auto* entry = list.get(); entry; entry = entry->ai_next) {
+    UniqueFd fd(::socket(entry->ai_family, entry->ai_socktype | SOCK_CLOEXEC, entry->ai_protocol));
+    if (fd && ::connect(fd.get(), entry->ai_addr, entry->ai_addrlen) == 0) return fd;
+    last_error = errno_text(errno);
+  }
+  return fail(ErrorCode::unavailable, "connect to OVSDB at tcp:{}: {}", target, last_error);
+}
+
+Result<UniqueFd> connect_address(const std::string& address) {
+  if (address.starts_with("unix:")) return connect_unix(address.substr(5));
+  if (address.starts_with("tcp:")) return connect_tcp(address.substr(4));
+  if (address.starts_with("ssl:"))
+    return fail(ErrorCode::invalid_input,
+                "OVSDB address {}: ssl: is not supported yet; use unix: or tcp: (over a tunnel)",
+                address);
+  return fail(ErrorCode::invalid_input, "OVSDB address '{}' is neither unix:PATH nor tcp:HOST:PORT",
+              address);
+}
+
+std::string describe_operation(const Json& operation) {
+  return fmt::format("{} on {}", operation.value("op", "?"), operation.value("table", "?"));
+}
+
+}  // namespace
+
+Result<Client> Client::connect(const std::string& address, std::chrono::milliseconds) {
+  return Client(address, TRY(connect_address(address)));
+}
+
+Status Client::reconnect(std::chrono::milliseconds deadline) {
+  auto until = Clock::now() + deadline;
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    auto fd = connect_address(address_);
+    if (fd) {
+      fd_ = std::move(*fd);
+      splitter_ = MessageSplitter();
+      return ok();
+    }
+    if (Clock::now() + backoff > until) return make_failure(fd.error());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+Status Client::send(const Json& message) {
+  if (!fd_) return fail(ErrorCode::unavailable, "the OVSDB connection to {} is closed", address_);
+  return write_all(fd_.get(), message.dump(), address_);
+}
+
+Status Client::handle(const Json& message, int64_t id, std::optional<Json>& reply) {
+  if (message.contains("method")) {
+    auto method = message["method"].get<std::string>();
+    auto params = message.value("params", Json::array());
+    bool request = message.contains("id") && !message["id"].is_null();
+    if (request && method == "echo")
+      return send({{"id", message["id"]}, {"result", params}, {"error", nullptr}});
+    if (request)
+      return send({{"id", message["id"]}, {"result", nullptr}, {"error", "unknown method"}});
+    if (handler_) handler_(method, params);
+    return ok();
+  }
+  if (message.value("id", Json()) == Json(id)) reply = message;
+  return ok();  // a late answer to a call that timed out is dropped
+}
+
+Status Client::receive(std::chrono::milliseconds wait, int64_t id, std::optional<Json>& reply) {
+  if (!fd_) return fail(ErrorCode::unavailable, "the OVSDB connection to {} is closed", address_);
+  pollfd readable{fd_.get(), POLLIN, 0};
+  int ready = ::poll(&readable, 1, static_cast<int>(wait.count()));
+  if (ready < 0 && errno != EINTR) return fail(ErrorCode::io, "poll: {}", errno_text(errno));
+  if (ready <= 0) return ok();
+  char buffer[65536];
+  auto got = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+  if (got <= 0) {
+    auto why = got == 0 ? std::string("closed by the server") : errno_text(errno);
+    fd_.reset();
+    return fail(ErrorCode::unavailable, "OVSDB connection to {}: {}", address_, why);
+  }
+  for (const auto& text : TRY(splitter_.feed({buffer, static_cast<size_t>(got)}))) {
+    auto message = Json::parse(text, nullptr, false);
+    if (message.is_discarded() || !message.is_object())
+      return fail(ErrorCode::io, "OVSDB sent a message that is not a JSON object");
+    TRY(handle(message, id, reply));
+  }
+  return ok();
+}
+
+Result<Json> Client::call(const std::string& method, Json params,
+                          std::chrono::milliseconds timeout) {
+  auto id = next_id_++;
+  TRY(send({{"method", method}, {"params", std::move(params)}, {"id", id}}));
+  auto deadline = Clock::now() + timeout;
+  std::optional<Json> reply;
+  while (!reply) {
+    if (Clock::now() >= deadline)
+      return fail(ErrorCode::unavailable, "OVSDB {} at {}: no answer within {} ms", method,
+                  address_, timeout.count());
+    TRY(receive(left_until(deadline), id, reply));
+  }
+  const auto& error = (*reply)["error"];
+  if (!error.is_null())
+    return fail(ErrorCode::invalid_input, "OVSDB {}: {}", method,
+                error.is_string() ? error.get<std::string>() : error.dump());
+  return (*reply)["result"];
+}
+
+Result<Json> Client::get_schema(const std::string& database) {
+  return call("get_schema", Json::array({database}));
+}
+
+Result<Json> Client::transact(const std::string& database, const Json& operations,
+                              std::chrono::milliseconds timeout) {
+  Json params = Json::array({database});
+  for (const auto& operation : operations) params.push_back(operation);
+  auto results = TRY(call("transact", params, timeout));
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
+    if (!result.is_object() || !result.contains("error")) continue;
+    auto what = i < operations.size()
+                    ? fmt::format("operation {} ({})", i, describe_operation(operations[i]))
+                    : std::string("the commit");
+    return fail(ErrorCode::invalid_input, "OVSDB transaction failed at {}: {}{}", what,
+                result["error"].get<std::string>(),
+                result.contains("details") ? ": " + result["details"].get<std::string>() : "");
+  }
+  return results;
+}
+
+Result<Json> Client::monitor(const std::string& database, const Json& id, const Json& requests) {
+  return call("monitor", Json::array({database, id, requests}));
+}
+
+Status Client::process(std::chrono::milliseconds wait) {
+  std::optional<Json> unused;
+  return receive(wait, -1, unused);
+}
+
+Json set_items(const Json& value) {
+  if (value.is_array() && value.size() == 2 && value[0] == "set") return value[1];
+  return Json::array({value});  // a one-element set may be its bare atom (["uuid", U] included)
+}
+
+Json map_object(const Json& value) {
+  Json out = Json::object();
+  if (value.is_array() && value.size() == 2 && value[0] == "map")
+    for (const auto& pair : value[1]) out[pair[0].get<std::string>()] = pair[1];
+  return out;
+}
+
+std::string uuid_of(const Json& value) {
+  return value.is_array() && value.size() == 2 ? value[1].get<std::string>() : "";
+}
+
+Json ovsdb_set(const Json& items) {
+  return Json::array({"set", items});
+}
+
+Json ovsdb_map(const Json& object) {
+  Json pairs = Json::array();
+  for (const auto& [key, value] : object.items()) pairs.push_back(Json::array({key, value}));
+  return Json::array({"map", pairs});
+}
+
+}  // namespace opdbus::ovsdb

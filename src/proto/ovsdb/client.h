@@ -1,0 +1,72 @@
+// An OVSDB client (RFC 7047 JSON-RPC) over one persistent stream connection ("unix:PATH" or
+// "tcp:HOST:PORT"): requests with ids, answers matched by id, the server's "echo" answered,
+// notifications ("update", "update2") handed to a handler, transact with every operation's
+// result checked, get_schema, monitor/monitor_cond.
+// Invariants: every call has a deadline; a transaction that fails names the operation, its
+// table and the server's error and details; a broken connection fails every call until
+// reconnect().
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "base/json_util.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "proto/ovsdb/framing.h"
+
+namespace opdbus::ovsdb {
+
+using NotificationHandler = std::function<void(const std::string& method, const Json& params)>;
+
+class Client {
+ public:
+  static Result<Client> connect(const std::string& address,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Reconnects to the same address, retrying with exponential backoff (100 ms doubling, up to
+  // 5 s between tries) until `deadline` passes.
+  Status reconnect(std::chrono::milliseconds deadline);
+
+  Result<Json> call(const std::string& method, Json params,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  Result<Json> get_schema(const std::string& database);
+  // The operations' results; fails naming the first operation the server refused.
+  Result<Json> transact(const std::string& database, const Json& operations,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts a monitor (monitor_cond when `conditional`); returns the initial rows.
+  Result<Json> monitor(const std::string& database, const Json& id, const Json& requests);
+
+  void on_notification(NotificationHandler handler) { handler_ = std::move(handler); }
+  // Reads what has arrived (waiting up to `wait`), answering echoes and dispatching
+  // notifications.
+  Status process(std::chrono::milliseconds wait);
+  int fd() const { return fd_.get(); }
+  const std::string& address() const { return address_; }
+
+ private:
+  Client(std::string address, UniqueFd fd) : address_(std::move(address)), fd_(std::move(fd)) {}
+  Status send(const Json& message);
+  // Reads once (waiting up to `wait`) and handles every complete message; a reply to `id`
+  // is stored in `reply`.
+  Status receive(std::chrono::milliseconds wait, int64_t id, std::optional<Json>& reply);
+  Status handle(const Json& message, int64_t id, std::optional<Json>& reply);
+
+  std::string address_;
+  UniqueFd fd_;
+  MessageSplitter splitter_;
+  int64_t next_id_ = 1;
+  NotificationHandler handler_;
+};
+
+// OVSDB's <set> and <map> notation as plain JSON: ["set", [a, b]] -> [a, b] (a one-element set
+// may also be the bare atom), ["map", [[k, v]]] -> {k: v}; uuid_of(["uuid", U]) -> U.
+Json set_items(const Json& value);
+Json map_object(const Json& value);
+std::string uuid_of(const Json& value);
+// The other way round, for operations.
+Json ovsdb_set(const Json& items);
+Json ovsdb_map(const Json& object);
+
+}  // namespace opdbus::ovsdb
