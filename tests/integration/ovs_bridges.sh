@@ -7,8 +7,8 @@
 . "$(dirname "$0")/services.inc"
 command -v ping >/dev/null || skip "ping (package iputils-ping) is not installed"
 start_ovs
-NS1=$(extra_netns a)
-NS2=$(extra_netns b)
+extra_netns NS1
+extra_netns NS2
 nsip link add odt-p1 type veth peer name c1 netns "$NS1"
 nsip link add odt-p2 type veth peer name c2 netns "$NS2"
 nsip link set odt-p1 up
