@@ -1,11 +1,11 @@
-// `op-dbus run`: the daemon. For now it serves org.opdbus.Manager1 on the bus until SIGTERM or
-// SIGINT; applying state files at start and the event-driven drift watch join it later.
+// `op-dbus run`: the command-line face of the daemon (src/daemon).
 #pragma once
 
+#include "daemon/daemon.h"
 #include "engine/context.h"
 
 namespace opdbus::cli {
 
-int run_daemon(Context& context);
+int run_daemon(Context& context, daemon::DaemonOptions options);
 
 }  // namespace opdbus::cli

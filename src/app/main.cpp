@@ -82,8 +82,16 @@ int main(int argc, char** argv) {
   auto* discover = app.add_subcommand(
       "discover", "every service on the bus with its objects, interfaces, methods and properties");
   discover->add_flag("--diff", show_changes, "also show what appeared or vanished since last time");
-  auto* run =
-      app.add_subcommand("run", "the daemon: serve org.opdbus.Manager1 on the bus until SIGTERM");
+  auto* run = app.add_subcommand(
+      "run", "the daemon: apply the state file(s), then keep the host in that state");
+  daemon::DaemonOptions daemon_options;
+  run->add_option("--state-file", daemon_options.state_files,
+                  "desired state to apply and keep (repeatable; default "
+                  "/etc/op-dbus/state.json when it exists)");
+  int snapshot_interval = 3600;
+  run->add_option("--snapshot-interval", snapshot_interval,
+                  "seconds between scheduled snapshots (0: none)")
+      ->check(CLI::Range(0, 31536000));
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
@@ -125,7 +133,8 @@ int main(int argc, char** argv) {
   if (*doctor) return cli::run_doctor(context, output);
   if (*schema) return cli::run_schema(context, plugin);
   if (*discover) return cli::run_discover(context, output, show_changes);
-  if (*run) return cli::run_daemon(context);
+  daemon_options.snapshot_interval = std::chrono::seconds(snapshot_interval);
+  if (*run) return cli::run_daemon(context, daemon_options);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))

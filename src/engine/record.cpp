@@ -1,6 +1,11 @@
 // Ledger records of engine actions; see record.h.
 #include "engine/record.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
 namespace opdbus {
 
 Result<store::StateStore*> open_store(Context& context) {
@@ -53,6 +58,25 @@ ledger::BlockDraft base_record(const Context& context, std::string action) {
   return draft;
 }
 
+// The actor behind a drift: "pid N (comm)" as the watch reported it, with the uid owning that
+// process; "unknown" when the protocol does not tell.
+ledger::Actor changer(const std::string& origin) {
+  ledger::Actor actor;
+  actor.interface = "external";
+  actor.process = origin.empty() ? "unknown" : origin;
+  actor.user = "unknown";
+  int pid = 0;
+  if (std::sscanf(origin.c_str(), "pid %d", &pid) == 1) {
+    actor.pid = pid;
+    struct stat info {};
+    if (::stat(fmt::format("/proc/{}", pid).c_str(), &info) == 0) {
+      actor.uid = info.st_uid;
+      if (auto* entry = ::getpwuid(info.st_uid)) actor.user = entry->pw_name;
+    }
+  }
+  return actor;
+}
+
 }  // namespace
 
 ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
@@ -70,6 +94,24 @@ ledger::BlockDraft apply_record(const Context& context, const ApplyResult& resul
   if (!result.failure.empty()) draft.result["failure"] = result.failure;
   if (!result.checkpoint_id.empty()) draft.refs["checkpoint"] = result.checkpoint_id;
   draft.refs.update(result.refs);
+  return draft;
+}
+
+ledger::BlockDraft drift_record(const Context& context, const std::string& plugin,
+                                const std::vector<Change>& changes,
+                                const std::vector<std::string>& events, const std::string& origin) {
+  auto draft = base_record(context, "drift");
+  draft.actor = changer(origin);
+  draft.plugins.push_back(plugin);
+  size_t enforce = 0;
+  for (const auto& change : changes) {
+    draft.diff.push_back(change.to_json());
+    enforce += !change.observe;
+  }
+  draft.result = {{"outcome", "detected"},
+                  {"enforce", enforce},
+                  {"observe", changes.size() - enforce},
+                  {"events", events}};
   return draft;
 }
 

@@ -20,6 +20,11 @@ const char* outcome_name(Outcome outcome);
 
 ledger::BlockDraft apply_record(const Context& context, const ApplyResult& result,
                                 const std::string& file);
+// Drift the daemon found in `plugin`: the changes that would restore the declared state, the
+// watch events that led to it, and who made the change when a watch could tell (`origin`).
+ledger::BlockDraft drift_record(const Context& context, const std::string& plugin,
+                                const std::vector<Change>& changes,
+                                const std::vector<std::string>& events, const std::string& origin);
 // A refused attempt (no authorisation): who tried `action` and why it was refused.
 ledger::BlockDraft denied_record(const Context& context, const std::string& action,
                                  const std::string& reason);

@@ -54,6 +54,7 @@ struct WatchEvent {
   std::string plugin;
   std::string kind;    // e.g. "link", "address", "route"
   std::string object;  // e.g. "br0"
+  std::string origin;  // who made the change, where the protocol tells ("pid 812 (ip)")
 };
 using WatchCallback = std::function<void(const WatchEvent&)>;
 

@@ -159,7 +159,7 @@ int serve(sd_bus_message* message, void* userdata, sd_bus_error* error, const ch
   auto caller = identify(message);
   if (!caller) return reply_error(error, caller.error());
   context.caller = caller->actor;
-  context.interface = "dbus";
+  auto interface = std::exchange(context.interface, "dbus");
   Result<Json> result = Json();
   if (auto allowed = action ? authorize(service.bus(), *caller, action) : ok(); !allowed) {
     if (auto* ledger = open_ledger(context).value_or(nullptr))
@@ -170,6 +170,7 @@ int serve(sd_bus_message* message, void* userdata, sd_bus_error* error, const ch
     result = operation(service, *arguments);
   }
   context.caller.reset();
+  context.interface = interface;
   if (!result) return reply_error(error, result.error());
   if (action)
     (void)service.bus().emit_signal(

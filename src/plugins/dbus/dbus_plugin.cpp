@@ -213,7 +213,8 @@ class DbusPlugin final : public Plugin {
     TRY(watch->add({"", "", kProperties, "PropertiesChanged"}, [callback](
                                                                    const dbus::SignalEvent& event) {
       callback({"dbus", "property",
-                event.sender + " " + event.path + " " + event.arguments.at(0).get<std::string>()});
+                event.sender + " " + event.path + " " + event.arguments.at(0).get<std::string>(),
+                ""});
     }));
     return std::unique_ptr<Watch>(std::move(watch));
   }

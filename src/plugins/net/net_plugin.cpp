@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "base/fs.h"
 #include "plugins/net/executor.h"
 #include "plugins/net/model.h"
 #include "plugins/net/planner.h"
@@ -25,7 +26,7 @@ class NetWatch final : public Watch {
   int fd() const override { return socket_.fd(); }
   Status dispatch() override {
     return socket_.drain_events([this](const nlmsghdr& nlh) -> Status {
-      callback_({"net", event_kind(nlh.nlmsg_type), event_object(nlh)});
+      callback_({"net", event_kind(nlh.nlmsg_type), event_object(nlh), event_origin(nlh)});
       return ok();
     });
   }
@@ -35,6 +36,16 @@ class NetWatch final : public Watch {
     if (type == RTM_NEWLINK || type == RTM_DELLINK) return "link";
     if (type == RTM_NEWADDR || type == RTM_DELADDR) return "address";
     return "route";
+  }
+  // rtnetlink notifications carry the port id of the socket that asked for the change, which is
+  // the asking process's pid for its first netlink socket; 0 is the kernel itself.
+  static std::string event_origin(const nlmsghdr& nlh) {
+    if (nlh.nlmsg_pid == 0) return "kernel";
+    auto comm = read_file(fmt::format("/proc/{}/comm", nlh.nlmsg_pid));
+    if (!comm) return fmt::format("netlink port {}", nlh.nlmsg_pid);
+    auto name = *comm;
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    return fmt::format("pid {} ({})", nlh.nlmsg_pid, name);
   }
   static std::string event_object(const nlmsghdr& nlh) {
     if (nlh.nlmsg_type == RTM_NEWLINK || nlh.nlmsg_type == RTM_DELLINK) {

@@ -136,7 +136,7 @@ class NetworkManagerPlugin final : public Plugin {
   Result<std::unique_ptr<Watch>> watch(WatchCallback callback) override {
     auto watch = std::make_unique<dbusplugin::BusWatch>(TRY(dbus::Bus::open(bus_address_)));
     auto report = [callback](const dbus::SignalEvent& event) {
-      callback({"networkmanager", event.member, event.path});
+      callback({"networkmanager", event.member, event.path, ""});
     };
     const std::string service = "org.freedesktop.NetworkManager";
     TRY(watch->add({service, "", "org.freedesktop.NetworkManager.Settings", ""}, report));

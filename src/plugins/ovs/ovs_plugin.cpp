@@ -62,7 +62,8 @@ class OvsWatch final : public Watch {
       for (const auto& [table, rows] : params[1].items())
         for (const auto& [uuid, change] : rows.items())
           callback({"ovs", table,
-                    change.value("new", change.value("old", Json::object())).value("name", uuid)});
+                    change.value("new", change.value("old", Json::object())).value("name", uuid),
+                    ""});
     });
     Json requests = Json::object();
     for (const char* table : {"Bridge", "Port", "Interface"}) requests[table] = Json::object();

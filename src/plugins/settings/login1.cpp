@@ -95,7 +95,7 @@ class Login1Plugin final : public Plugin {
     for (const char* member : {"SessionNew", "SessionRemoved", "UserNew", "UserRemoved"})
       TRY(watch->add({kService, kPath, kManager, member},
                      [callback, member](const dbus::SignalEvent& event) {
-                       callback({"login1", member, event.arguments.at(0).dump()});
+                       callback({"login1", member, event.arguments.at(0).dump(), ""});
                      }));
     return std::unique_ptr<Watch>(std::move(watch));
   }

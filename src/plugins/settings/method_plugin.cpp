@@ -109,7 +109,7 @@ class MethodPlugin final : public Plugin {
     TRY(watch->add(
         {service_.service, service_.path, "org.freedesktop.DBus.Properties", "PropertiesChanged"},
         [callback, name = service_.descriptor.name](const dbus::SignalEvent& event) {
-          callback({name, "settings", event.path});
+          callback({name, "settings", event.path, ""});
         }));
     return std::unique_ptr<Watch>(std::move(watch));
   }

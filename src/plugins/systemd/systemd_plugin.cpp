@@ -35,12 +35,12 @@ Result<std::unique_ptr<Watch>> watch_units(dbus::Bus bus, const WatchCallback& c
       [callback](const dbus::SignalEvent& event) {
         const auto& args = event.arguments;
         if (args.at(0) == "org.freedesktop.systemd1.Unit" && args.at(1).contains("ActiveState"))
-          callback({"systemd", "unit", unit_name_from_path(event.path)});
+          callback({"systemd", "unit", unit_name_from_path(event.path), ""});
       }));
   TRY(watch->add({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                   "org.freedesktop.systemd1.Manager", "UnitFilesChanged"},
                  [callback](const dbus::SignalEvent&) {
-                   callback({"systemd", "unit_files", ""});
+                   callback({"systemd", "unit_files", "", ""});
                  }));
   TRY(watch->bus().call({"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                          "org.freedesktop.systemd1.Manager", "Subscribe", "", Json::array()}));

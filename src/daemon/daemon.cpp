@@ -1,0 +1,345 @@
+// The daemon's event loop; see daemon.h.
+#include "daemon/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "api/dbus/manager_service.h"
+#include "base/fs.h"
+#include "engine/engine.h"
+#include "engine/record.h"
+#include "engine/state_file.h"
+
+namespace opdbus::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Result<UniqueFd> blocked_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0)
+    return fail(ErrorCode::internal, "sigprocmask: {}", errno_text(errno));
+  int fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0) return fail(ErrorCode::internal, "signalfd: {}", errno_text(errno));
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> new_timer() {
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (fd < 0) return fail(ErrorCode::internal, "timerfd_create: {}", errno_text(errno));
+  return UniqueFd(fd);
+}
+
+// The state files merged into one document; a plugin may be declared in one file only.
+Result<StateDocument> load_documents(const std::vector<std::filesystem::path>& files,
+                                     const Registry& registry) {
+  StateDocument merged;
+  merged.root = {{"version", 1}, {"plugins", Json::object()}};
+  std::map<std::string, std::string> declared_in;
+  for (const auto& file : files) {
+    auto document = TRY(load_state_document(file.string(), registry));
+    for (const auto& [plugin, section] : document.plugins().items()) {
+      auto [where, added] = declared_in.emplace(plugin, file.string());
+      if (!added)
+        return fail(ErrorCode::invalid_input, "plugin {} is declared in both {} and {}", plugin,
+                    where->second, file.string());
+      merged.root["plugins"][plugin] = section;
+    }
+    merged.path += (merged.path.empty() ? "" : " + ") + file.string();
+    if (files.size() == 1) merged = std::move(document);
+  }
+  return merged;
+}
+
+class Daemon {
+ public:
+  Daemon(Context& context, DaemonOptions options)
+      : context_(context), options_(std::move(options)), reconciler_(options_.policy) {}
+
+  Status start() {
+    context_.interface = "daemon";
+    signals_ = TRY(blocked_signals());
+    timer_ = TRY(new_timer());
+    TRY(watch_state_files());
+    if (!options_.state_files.empty()) {
+      document_ = TRY(load_documents(options_.state_files, context_.registry));
+      apply_document("daemon.start");
+    }
+    restart_watches();
+    serve_bus();
+    if (options_.snapshot_interval.count() > 0)
+      next_snapshot_ = Clock::now() + options_.snapshot_interval;
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0) watchdog_interval_ = std::chrono::microseconds(usec / 2);
+    notify_status("READY=1");
+    return ok();
+  }
+
+  Status loop() {
+    for (;;) {
+      arm_timer();
+      std::vector<pollfd> fds = {
+          {signals_.get(), POLLIN, 0}, {timer_.get(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
+      if (bus_) fds.push_back({bus_->fd(), bus_->poll_events(), 0});
+      std::vector<std::string> watch_order;
+      for (const auto& [plugin, watch] : watches_) {
+        fds.push_back({watch->fd(), POLLIN, 0});
+        watch_order.push_back(plugin);
+      }
+      if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
+        return fail(ErrorCode::internal, "poll: {}", errno_text(errno));
+      if ((fds[0].revents & POLLIN) && !handle_signals()) return ok();
+      if (fds[2].revents & POLLIN) handle_state_file_events();
+      size_t next = bus_ ? 4 : 3;
+      if (bus_) (void)bus_->process(std::chrono::milliseconds(0));
+      for (const auto& plugin : watch_order)
+        if (fds[next++].revents) dispatch_watch(plugin);
+      handle_timers();
+    }
+  }
+
+ private:
+  void notify_status(const std::string& extra) {
+    auto status = fmt::format("STATUS=managing {} plugin(s), {} drift event(s), {} re-apply(s)",
+                              watches_.size(), drift_events_, reapplies_);
+    sd_notify(0, (extra.empty() ? status : extra + "\n" + status).c_str());
+  }
+
+  // Reads every pending signal; false when the daemon should stop.
+  bool handle_signals() {
+    signalfd_siginfo info;
+    bool keep_running = true;
+    while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+      if (info.ssi_signo == SIGHUP) {
+        reload("SIGHUP");
+      } else {
+        spdlog::info("signal {}: stopping", info.ssi_signo);
+        sd_notify(0, "STOPPING=1");
+        keep_running = false;
+      }
+    }
+    return keep_running;
+  }
+
+  Status watch_state_files() {
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) return fail(ErrorCode::internal, "inotify_init1: {}", errno_text(errno));
+    inotify_ = UniqueFd(fd);
+    std::set<std::filesystem::path> directories;
+    for (const auto& file : options_.state_files)
+      directories.insert(std::filesystem::absolute(file).parent_path());
+    for (const auto& directory : directories)
+      if (inotify_add_watch(inotify_.get(), directory.c_str(),
+                            IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0)
+        return fail(ErrorCode::io, "watch {}: {}", directory.string(), errno_text(errno));
+    return ok();
+  }
+
+  void handle_state_file_events() {
+    alignas(inotify_event) char buffer[8192];
+    bool relevant = false;
+    for (;;) {
+      auto got = ::read(inotify_.get(), buffer, sizeof buffer);
+      if (got <= 0) break;
+      for (char* at = buffer; at < buffer + got;) {
+        auto* event = reinterpret_cast<inotify_event*>(at);
+        if (event->len > 0 && (event->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+          for (const auto& file : options_.state_files)
+            if (file.filename() == event->name) relevant = true;
+        at += sizeof(inotify_event) + event->len;
+      }
+    }
+    if (relevant) reload("state file changed");
+  }
+
+  void reload(const std::string& why) {
+    spdlog::info("reloading the state ({})", why);
+    auto document = load_documents(options_.state_files, context_.registry);
+    if (!document) {
+      spdlog::error("reload refused, keeping the previous state: {}", document.error().describe());
+      record(store_record(context_, "daemon.reload", Json::object(), Json::object(),
+                          {{"error", document.error().describe()}, {"trigger", why}}));
+      return;
+    }
+    document_ = std::move(*document);
+    apply_document("daemon.reload");
+    restart_watches();
+    notify_status("RELOADING=0");
+  }
+
+  void apply_document(const std::string& action) {
+    if (!document_) return;
+    Engine engine(context_);
+    ApplyOptions options;
+    options.action = action;
+    auto result = engine.apply(*document_, options);
+    if (!result)
+      spdlog::error("{}: {}", action, result.error().describe());
+    else if (!result->failure.empty())
+      spdlog::error("{}: {}", action, result->failure);
+    else
+      spdlog::info("{}: {} change(s) applied", action, result->plan.enforce_count());
+  }
+
+  void restart_watches() {
+    watches_.clear();  // RAII: the old sockets and subscriptions close here
+    if (!document_) return;
+    for (const auto& [name, section] : document_->plugins().items()) {
+      auto* plugin = context_.registry.find(name);
+      if (!plugin) continue;
+      auto watch = plugin->watch([this](const WatchEvent& event) {
+        reconciler_.note_event(
+            event.plugin,
+            event.kind + " " + event.object + (event.origin.empty() ? "" : " by " + event.origin),
+            event.origin, Clock::now());
+      });
+      if (!watch) {
+        spdlog::warn("no drift watch for {}: {}", name, watch.error().describe());
+        continue;
+      }
+      watches_[name] = std::move(*watch);
+    }
+  }
+
+  void dispatch_watch(const std::string& plugin) {
+    auto it = watches_.find(plugin);
+    if (it == watches_.end()) return;
+    if (auto dispatched = it->second->dispatch(); !dispatched) {
+      spdlog::warn("{} watch: {}; re-opening it", plugin, dispatched.error().describe());
+      restart_watches();
+    }
+  }
+
+  void serve_bus() {
+    auto bus = dbus::Bus::open(context_.config.bus_address);
+    if (!bus) {
+      spdlog::warn("not serving org.opdbus.Manager1: {}", bus.error().describe());
+      return;
+    }
+    bus_ = std::make_unique<dbus::Bus>(std::move(*bus));
+    auto service = api::ManagerService::create(context_, *bus_);
+    if (!service) {
+      spdlog::warn("not serving org.opdbus.Manager1: {}", service.error().describe());
+      bus_.reset();
+      return;
+    }
+    service_ = std::move(*service);
+  }
+
+  void arm_timer() {
+    std::optional<Clock::time_point> wake = reconciler_.next_due();
+    auto earliest = [&wake](std::optional<Clock::time_point> when) {
+      if (when && (!wake || *when < *wake)) wake = when;
+    };
+    earliest(next_snapshot_);
+    if (watchdog_interval_.count() > 0) earliest(last_watchdog_ + watchdog_interval_);
+    itimerspec spec{};
+    if (wake) {
+      auto delay = std::max(*wake - Clock::now(), Clock::duration(std::chrono::microseconds(1)));
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count();
+      spec.it_value = {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    }
+    timerfd_settime(timer_.get(), 0, &spec, nullptr);
+  }
+
+  void handle_timers() {
+    uint64_t expirations = 0;
+    (void)!::read(timer_.get(), &expirations, sizeof expirations);
+    auto now = Clock::now();
+    for (auto& due : reconciler_.take_due(now)) check(due);
+    if (next_snapshot_ && now >= *next_snapshot_) {
+      Engine engine(context_);
+      if (auto snapshot = engine.create_snapshot(); !snapshot)
+        spdlog::warn("scheduled snapshot: {}", snapshot.error().describe());
+      next_snapshot_ = now + options_.snapshot_interval;
+    }
+    if (watchdog_interval_.count() > 0 && now >= last_watchdog_ + watchdog_interval_) {
+      sd_notify(0, "WATCHDOG=1");
+      last_watchdog_ = now;
+    }
+  }
+
+  // Plans `plugin` against the declared state; records drift; re-applies enforce items.
+  void check(const Reconciler::Due& due) {
+    const auto& plugin = due.plugin;
+    if (!document_ || !document_->plugins().contains(plugin)) return;
+    Engine engine(context_);
+    auto plan = engine.plan(*document_, plugin);
+    if (!plan) {
+      spdlog::warn("drift check of {}: {}", plugin, plan.error().describe());
+      return;
+    }
+    auto changes = plan->all();
+    if (changes.empty()) return;
+    ++drift_events_;
+    record(drift_record(context_, plugin, changes, due.events, due.origin));
+    if (plan->enforce_count() == 0) return;
+    if (!reconciler_.may_enforce(plugin, Clock::now())) {
+      spdlog::warn(
+          "{} drifted again; backing off {} ms before re-applying it", plugin,
+          std::chrono::duration_cast<std::chrono::milliseconds>(reconciler_.backoff(plugin))
+              .count());
+      return;
+    }
+    ApplyOptions options;
+    options.only_plugin = plugin;
+    options.action = "reconcile";
+    auto result = engine.apply(*document_, options);
+    reconciler_.enforced(plugin, Clock::now());
+    ++reapplies_;
+    if (auto backoff = reconciler_.backoff(plugin); backoff.count() > 0)
+      spdlog::warn(
+          "{} is being changed back repeatedly; backing off {} ms before the next re-apply", plugin,
+          std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
+    if (!result)
+      spdlog::error("re-applying {}: {}", plugin, result.error().describe());
+    else if (!result->failure.empty())
+      spdlog::error("re-applying {}: {}", plugin, result->failure);
+    notify_status("");
+  }
+
+  void record(ledger::BlockDraft draft) {
+    auto ledger = open_ledger(context_);
+    if (!ledger) {
+      spdlog::error("cannot record {}: {}", draft.action, ledger.error().describe());
+      return;
+    }
+    if (auto appended = (*ledger)->append(std::move(draft)); !appended)
+      spdlog::error("cannot record: {}", appended.error().describe());
+  }
+
+  Context& context_;
+  DaemonOptions options_;
+  Reconciler reconciler_;
+  std::optional<StateDocument> document_;
+  std::map<std::string, std::unique_ptr<Watch>> watches_;
+  std::unique_ptr<dbus::Bus> bus_;
+  std::unique_ptr<api::ManagerService> service_;
+  UniqueFd signals_, timer_, inotify_;
+  std::optional<Clock::time_point> next_snapshot_;
+  std::chrono::microseconds watchdog_interval_{0};
+  Clock::time_point last_watchdog_ = Clock::now();
+  uint64_t drift_events_ = 0, reapplies_ = 0;
+};
+
+}  // namespace
+
+Status run(Context& context, const DaemonOptions& options) {
+  Daemon daemon(context, options);
+  TRY(daemon.start());
+  return daemon.loop();
+}
+
+}  // namespace opdbus::daemon

@@ -1,0 +1,32 @@
+// The op-dbus daemon (`op-dbus run`): applies the state file(s) at start, then keeps the host in
+// that state, event-driven: each managed plugin's watch (netlink multicast, D-Bus signals, OVSDB
+// monitor) wakes it; after a short debounce the plugin is planned against the declared state;
+// drift is recorded in the ledger (with who made the change, where the protocol tells), enforce
+// items are re-applied (rate-limited, backing off from an agent that fights), observe items only
+// reported. SIGHUP or a change of a state file reloads and applies it as one transaction. It also
+// serves org.opdbus.Manager1 when a bus is reachable, takes scheduled snapshots (with
+// retention), and talks to systemd (sd_notify READY/STATUS/WATCHDOG).
+// Invariants: one thread; everything waits in one poll(2) (no polling intervals); watches are
+// RAII and replaced on reload, so reloads leak no descriptors.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <vector>
+
+#include "base/result.h"
+#include "daemon/reconciler.h"
+#include "engine/context.h"
+
+namespace opdbus::daemon {
+
+struct DaemonOptions {
+  std::vector<std::filesystem::path> state_files;
+  std::chrono::seconds snapshot_interval{3600};  // 0: no scheduled snapshots
+  ReconcilePolicy policy;
+};
+
+// Runs until SIGTERM or SIGINT; fails only when it cannot start.
+Status run(Context& context, const DaemonOptions& options);
+
+}  // namespace opdbus::daemon
