@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "base/fs.h"
 #include "engine/engine.h"
 #include "engine/record.h"
 #include "engine/render.h"
@@ -43,27 +44,35 @@ struct Caller {
   ledger::Actor actor;
 };
 
-Result<Caller> identify(sd_bus_message* message) {
-  sd_bus_creds* raw = nullptr;
-  int rc = sd_bus_query_sender_creds(
-      message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_COMM, &raw);
-  std::unique_ptr<sd_bus_creds, decltype(&sd_bus_creds_unref)> creds(raw, sd_bus_creds_unref);
-  uid_t uid = 0;
-  if (rc < 0 || sd_bus_creds_get_euid(creds.get(), &uid) < 0)
-    return fail(ErrorCode::conflict, "cannot tell who the caller is");
+Result<Json> ask_bus(dbus::Bus& bus, const char* method, const std::string& name) {
+  auto reply = TRY(bus.call({"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                             method, "s", Json::array({name}), std::chrono::milliseconds(5000)}));
+  return reply.at(0);
+}
+
+// Who called, as the bus daemon saw it on the caller's socket: the uid is required; the pid and
+// command are recorded when known (a caller in another pid namespace, such as the host calling
+// into a container's bus, has no pid there).
+Result<Caller> identify(dbus::Bus& bus, sd_bus_message* message) {
   Caller caller;
   caller.bus_name = sd_bus_message_get_sender(message) ? sd_bus_message_get_sender(message) : "";
   caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
-  caller.actor.uid = uid;
+  auto uid = ask_bus(bus, "GetConnectionUnixUser", caller.bus_name);
+  if (!uid) return fail(ErrorCode::conflict, "cannot tell who the caller is: {}", uid.error().describe());
+  caller.actor.uid = uid->get<uint32_t>();
   caller.actor.interface = "dbus";
-  pid_t pid = 0;
-  if (sd_bus_creds_get_pid(creds.get(), &pid) >= 0) caller.actor.pid = pid;
-  const char* comm = nullptr;
-  if (sd_bus_creds_get_comm(creds.get(), &comm) >= 0 && comm) caller.actor.process = comm;
-  if (auto* entry = ::getpwuid(uid))
+  if (auto pid = ask_bus(bus, "GetConnectionUnixProcessID", caller.bus_name)) {
+    caller.actor.pid = static_cast<int>(pid->get<uint32_t>());
+    if (auto comm = read_file(fmt::format("/proc/{}/comm", caller.actor.pid))) {
+      caller.actor.process = *comm;
+      while (!caller.actor.process.empty() && caller.actor.process.back() == '\n')
+        caller.actor.process.pop_back();
+    }
+  }
+  if (auto* entry = ::getpwuid(caller.actor.uid))
     caller.actor.user = entry->pw_name;
   else
-    caller.actor.user = std::to_string(uid);
+    caller.actor.user = std::to_string(caller.actor.uid);
   return caller;
 }
 
@@ -156,7 +165,7 @@ int serve(sd_bus_message* message, void* userdata, sd_bus_error* error, const ch
   auto& context = service.context();
   auto arguments = dbus::read_arguments(message);
   if (!arguments) return reply_error(error, arguments.error());
-  auto caller = identify(message);
+  auto caller = identify(service.bus(), message);
   if (!caller) return reply_error(error, caller.error());
   context.caller = caller->actor;
   auto interface = std::exchange(context.interface, "dbus");
