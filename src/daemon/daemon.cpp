@@ -89,23 +89,17 @@ class Daemon {
 
   Status loop() {
     for (;;) {
+      drain();  // what the connections already buffered would not wake poll(2)
       arm_timer();
       std::vector<pollfd> fds = {
           {signals_.get(), POLLIN, 0}, {timer_.get(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
       if (bus_) fds.push_back({bus_->fd(), bus_->poll_events(), 0});
-      std::vector<std::string> watch_order;
-      for (const auto& [plugin, watch] : watches_) {
-        fds.push_back({watch->fd(), POLLIN, 0});
-        watch_order.push_back(plugin);
-      }
+      for (const auto& [plugin, watch] : watches_) fds.push_back({watch->fd(), POLLIN, 0});
       if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
         return fail(ErrorCode::internal, "poll: {}", errno_text(errno));
       if ((fds[0].revents & POLLIN) && !handle_signals()) return ok();
       if (fds[2].revents & POLLIN) handle_state_file_events();
-      size_t next = bus_ ? 4 : 3;
-      if (bus_) (void)bus_->process(std::chrono::milliseconds(0));
-      for (const auto& plugin : watch_order)
-        if (fds[next++].revents) dispatch_watch(plugin);
+      drain();
       handle_timers();
     }
   }
@@ -213,13 +207,21 @@ class Daemon {
     }
   }
 
-  void dispatch_watch(const std::string& plugin) {
-    auto it = watches_.find(plugin);
-    if (it == watches_.end()) return;
-    if (auto dispatched = it->second->dispatch(); !dispatched) {
-      spdlog::warn("{} watch: {}; re-opening it", plugin, dispatched.error().describe());
-      restart_watches();
-    }
+  // Dispatches everything pending on the bus and on every watch. A watch that fails (its
+  // connection dropped, netlink events overflowed) is re-opened and its plugin checked, since
+  // events may have been lost.
+  void drain() {
+    if (bus_) (void)bus_->process(std::chrono::milliseconds(0));
+    std::vector<std::string> broken;
+    for (const auto& [plugin, watch] : watches_)
+      if (auto dispatched = watch->dispatch(); !dispatched) {
+        spdlog::warn("{} watch: {}; re-opening it", plugin, dispatched.error().describe());
+        broken.push_back(plugin);
+      }
+    if (broken.empty()) return;
+    restart_watches();
+    for (const auto& plugin : broken)
+      reconciler_.note_event(plugin, "watch re-opened", "", Clock::now());
   }
 
   void serve_bus() {

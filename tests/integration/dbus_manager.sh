@@ -34,7 +34,7 @@ as() {
 }
 bridge() { printf '{"version": 1, "plugins": {"net": {"interfaces": [{"name": "%s", "type": "bridge", "state": "up"}]}}}' "$1"; }
 
-as root Apply 'sa{sv}' "$(bridge odt-root)" 0 || fail "root's Apply failed: $OUT"
+as root Apply 'sa{sv}' "$(bridge odt-root)" 0 || fail "root's Apply failed: $OUT; $(cat "$WORK/daemon.log")"
 case "$OUT" in *'\"outcome\":\"applied\"'*) ;; *) fail "root's Apply: $OUT" ;; esac
 nsip link show odt-root >/dev/null || fail "root's bridge was not created"
 
