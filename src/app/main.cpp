@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
   run->add_option("--state-file", daemon_options.state_files,
                   "desired state to apply and keep (repeatable; default "
                   "/etc/op-dbus/state.json when it exists)");
+  run->add_option("--metrics", daemon_options.metrics_address,
+                  "serve Prometheus metrics at http://ADDRESS:PORT/metrics (loopback only)");
   int snapshot_interval = 3600;
   run->add_option("--snapshot-interval", snapshot_interval,
                   "seconds between scheduled snapshots (0: none)")

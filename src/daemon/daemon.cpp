@@ -16,6 +16,7 @@
 
 #include "api/dbus/manager_service.h"
 #include "base/fs.h"
+#include "daemon/metrics.h"
 #include "engine/engine.h"
 #include "engine/record.h"
 #include "engine/state_file.h"
@@ -83,6 +84,9 @@ class Daemon {
       next_snapshot_ = Clock::now() + options_.snapshot_interval;
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0) watchdog_interval_ = std::chrono::microseconds(usec / 2);
+    if (!options_.metrics_address.empty())
+      metrics_server_ = TRY(MetricsServer::start(options_.metrics_address, metrics_));
+    update_ledger_height();
     notify_status("READY=1");
     return ok();
   }
@@ -106,8 +110,9 @@ class Daemon {
 
  private:
   void notify_status(const std::string& extra) {
-    auto status = fmt::format("STATUS=managing {} plugin(s), {} drift event(s), {} re-apply(s)",
-                              watches_.size(), drift_events_, reapplies_);
+    auto status =
+        fmt::format("STATUS=managing {} plugin(s), {} drift event(s), {} re-apply(s)",
+                    watches_.size(), metrics_.drift_events.load(), metrics_.reapplies.load());
     sd_notify(0, (extra.empty() ? status : extra + "\n" + status).c_str());
   }
 
@@ -163,6 +168,7 @@ class Daemon {
     auto document = load_documents(options_.state_files, context_.registry);
     if (!document) {
       spdlog::error("reload refused, keeping the previous state: {}", document.error().describe());
+      ++metrics_.reload_failures;
       record(store_record(context_, "daemon.reload", Json::object(), Json::object(),
                           {{"error", document.error().describe()}, {"trigger", why}}));
       return;
@@ -179,6 +185,8 @@ class Daemon {
     ApplyOptions options;
     options.action = action;
     auto result = engine.apply(*document_, options);
+    ++metrics_.applies;
+    update_ledger_height();
     if (!result)
       spdlog::error("{}: {}", action, result.error().describe());
     else if (!result->failure.empty())
@@ -285,7 +293,7 @@ class Daemon {
     }
     auto changes = plan->all();
     if (changes.empty()) return;
-    ++drift_events_;
+    ++metrics_.drift_events;
     record(drift_record(context_, plugin, changes, due.events, due.origin));
     if (plan->enforce_count() == 0) return;
     if (!reconciler_.may_enforce(plugin, Clock::now())) {
@@ -300,7 +308,11 @@ class Daemon {
     options.action = "reconcile";
     auto result = engine.apply(*document_, options);
     reconciler_.enforced(plugin, Clock::now());
-    ++reapplies_;
+    ++metrics_.reapplies;
+    ++metrics_.applies;
+    metrics_.observe_latency(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due.first_event));
+    update_ledger_height();
     if (auto backoff = reconciler_.backoff(plugin); backoff.count() > 0)
       spdlog::warn(
           "{} is being changed back repeatedly; backing off {} ms before the next re-apply", plugin,
@@ -320,6 +332,11 @@ class Daemon {
     }
     if (auto appended = (*ledger)->append(std::move(draft)); !appended)
       spdlog::error("cannot record: {}", appended.error().describe());
+    update_ledger_height();
+  }
+
+  void update_ledger_height() {
+    if (context_.ledger) metrics_.ledger_height = context_.ledger->size();
   }
 
   Context& context_;
@@ -333,7 +350,8 @@ class Daemon {
   std::optional<Clock::time_point> next_snapshot_;
   std::chrono::microseconds watchdog_interval_{0};
   Clock::time_point last_watchdog_ = Clock::now();
-  uint64_t drift_events_ = 0, reapplies_ = 0;
+  Metrics metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;  // stopped before metrics_ goes
 };
 
 }  // namespace

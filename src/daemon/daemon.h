@@ -5,9 +5,11 @@
 // items are re-applied (rate-limited, backing off from an agent that fights), observe items only
 // reported. SIGHUP or a change of a state file reloads and applies it as one transaction. It also
 // serves org.opdbus.Manager1 when a bus is reachable, takes scheduled snapshots (with
-// retention), and talks to systemd (sd_notify READY/STATUS/WATCHDOG).
-// Invariants: one thread; everything waits in one poll(2) (no polling intervals); watches are
-// RAII and replaced on reload, so reloads leak no descriptors.
+// retention), talks to systemd (sd_notify READY/STATUS/WATCHDOG) and serves Prometheus
+// metrics on a loopback port when asked.
+// Invariants: one thread does all the work, waiting in one poll(2) (no polling intervals); the
+// metrics thread only reads atomics; watches are RAII and replaced on reload, so reloads leak
+// no descriptors.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,7 @@ namespace opdbus::daemon {
 struct DaemonOptions {
   std::vector<std::filesystem::path> state_files;
   std::chrono::seconds snapshot_interval{3600};  // 0: no scheduled snapshots
+  std::string metrics_address;                   // loopback ADDRESS:PORT for /metrics; "": none
   ReconcilePolicy policy;
 };
 

@@ -14,6 +14,7 @@ void Reconciler::note_event(const std::string& plugin, const std::string& what,
                             const std::string& origin, TimePoint now) {
   auto& state = plugins_[plugin];
   if (state.origin.empty()) state.origin = origin;
+  if (!state.first_event) state.first_event = now;
   auto due = now + policy_.debounce;
   if (state.blocked_until && *state.blocked_until > due) due = *state.blocked_until;
   state.due = due;
@@ -32,7 +33,10 @@ std::vector<Reconciler::Due> Reconciler::take_due(TimePoint now) {
   for (auto& [plugin, state] : plugins_) {
     if (!state.due || *state.due > now) continue;
     state.due.reset();
-    due.push_back({plugin, std::exchange(state.events, {}), std::exchange(state.origin, {})});
+    auto first = state.first_event.value_or(now);
+    state.first_event.reset();
+    due.push_back(
+        {plugin, std::exchange(state.events, {}), std::exchange(state.origin, {}), first});
   }
   return due;
 }

@@ -36,7 +36,8 @@ class Reconciler {
   struct Due {
     std::string plugin;
     std::vector<std::string> events;
-    std::string origin;  // the first origin reported, if any
+    std::string origin;     // the first origin reported, if any
+    TimePoint first_event;  // when the first of `events` arrived
   };
   // The plugins whose check is due at `now`, with the events that led to it.
   std::vector<Due> take_due(TimePoint now);
@@ -52,6 +53,7 @@ class Reconciler {
     std::optional<TimePoint> due;
     std::vector<std::string> events;
     std::string origin;
+    std::optional<TimePoint> first_event;
     std::vector<TimePoint> recent;  // re-applies in the last minute
     std::optional<TimePoint> last_enforced;
     Duration backoff{0};

@@ -433,6 +433,11 @@ Result<std::string> Ledger::seal_segment() {
   return name;
 }
 
+uint64_t Ledger::size() const {
+  std::lock_guard lock(mutex_);
+  return head_.size;
+}
+
 Result<uint64_t> Ledger::append(BlockDraft draft) {
   std::vector<BlockDraft> drafts;
   drafts.push_back(std::move(draft));

@@ -72,6 +72,8 @@ class Ledger {
   // that cannot be encoded fails alone; the others are still appended.
   std::vector<Result<uint64_t>> append_all(std::vector<BlockDraft> drafts);
   const VerifierKey& verifier() const { return key_.verifier(); }
+  // Blocks in the ledger (the next block's height).
+  uint64_t size() const;
   // Seals every block so far into a read-only segment file and starts a new segment anchored
   // at the last signed checkpoint; recorded as a ledger.seal block. Returns the segment's name.
   Result<std::string> seal();
