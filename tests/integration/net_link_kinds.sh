@@ -1,33 +1,18 @@
-#!/ bin / bash
-#Link kinds and attributes : macvlan, vxlan, MAC, MTU, up / down, STP, altnames, observe mode.
-#Kinds this kernel cannot create(dummy, vlan, bond on a kernel without those modules) are
-#reported as skipped sub - cases with the kernel's reason; their messages are unit-tested.
-."$(dirname " $0 ")/common.inc"
+#!/bin/bash
+# Link kinds and attributes: macvlan, vxlan, MAC, MTU, up/down, STP, altnames, observe mode.
+# Kinds this kernel cannot create (dummy, vlan, bond on a kernel without those modules) are
+# reported as skipped sub-cases with the kernel's reason; their messages are unit-tested.
+. "$(dirname "$0")/common.inc"
 
-    write_state "$WORK/s.json"
-    << 'JSON' {
-  "version" : 1, "plugins" : {
-    "net" : {
-      "interfaces" : [
-        {
-          "name" : "up0",
-          "type" : "veth",
-          "veth" : {"peer" : "up1"},
-          "mac_address" : "02:00:00:00:00:01",
-          "mtu" : 9000,
-          "altnames" : ["uplink-zero"]
-        },
-        {"name" : "up1", "state" : "down"},
-        {"name" : "mv0", "type" : "macvlan", "macvlan" : {"base" : "up0", "mode" : "bridge"}}, {
-          "name" : "vx0",
-          "type" : "vxlan",
-          "vxlan" : {"id" : 42, "port" : 4789, "local" : "10.90.0.1"}
-        },
-        {"name" : "stp0", "type" : "bridge", "bridge" : {"stp" : true}}
-      ]
-    }
-  }
-}
+write_state "$WORK/s.json" <<'JSON'
+{"version": 1, "plugins": {"net": {"interfaces": [
+  {"name": "up0", "type": "veth", "veth": {"peer": "up1"}, "mac_address": "02:00:00:00:00:01", "mtu": 9000,
+   "altnames": ["uplink-zero"]},
+  {"name": "up1", "state": "down"},
+  {"name": "mv0", "type": "macvlan", "macvlan": {"base": "up0", "mode": "bridge"}},
+  {"name": "vx0", "type": "vxlan", "vxlan": {"id": 42, "port": 4789, "local": "10.90.0.1"}},
+  {"name": "stp0", "type": "bridge", "bridge": {"stp": true}}
+]}}}
 JSON
 expect_rc 0 op apply "$WORK/s.json"
 nsip -j link show up0 | jq -e '.[0].address=="02:00:00:00:00:01" and .[0].mtu==9000' >/dev/null || fail "up0 mac/mtu"
@@ -39,7 +24,7 @@ nsip -j -d link show stp0 | jq -e '.[0].linkinfo.info_data.stp_state != 0' >/dev
 expect_rc 0 op apply "$WORK/s.json"
 expect_contains "No changes"
 
-#Modify in place : MTU, MAC, STP off, altname replaced, state flipped.
+# Modify in place: MTU, MAC, STP off, altname replaced, state flipped.
 jq '.plugins.net.interfaces[0].mtu=1400 | .plugins.net.interfaces[0].altnames=["uplink-0"] |
     .plugins.net.interfaces[1].state="up" | .plugins.net.interfaces[4].bridge.stp=false' "$WORK/s.json" > "$WORK/m.json"
 expect_rc 0 op apply "$WORK/m.json"
@@ -48,15 +33,14 @@ nsip -j -d link show stp0 | jq -e '.[0].linkinfo.info_data.stp_state == 0' >/dev
 expect_rc 0 op apply "$WORK/m.json"
 expect_contains "No changes"
 
-#Observe mode reports drift and changes nothing.
+# Observe mode reports drift and changes nothing.
 nsip link set up0 mtu 1500
 jq '.plugins.net.interfaces[0].mode="observe"' "$WORK/m.json" > "$WORK/o.json"
 expect_rc 0 op apply "$WORK/o.json"
 expect_contains "observe: drift reported, not changed"
 [ "$(nsip -j link show up0 | jq -r '.[0].mtu')" = 1500 ] || fail "observe mode changed the host"
 
-for kind in dummy vlan bond;
-do
+for kind in dummy vlan bond; do
   case $kind in
     dummy) item='{"name": "k0", "type": "dummy"}' ;;
     vlan) item='{"name": "k0", "type": "vlan", "vlan": {"base": "up0", "id": 10}}' ;;

@@ -1,27 +1,19 @@
-#!/ bin / bash
-#Replication between two real BTRFS loop filesystems : `snapshot send-- to` sends every state
-#snapshot and the ledger(full first, incremental afterwards), the replica's ledger verifies with
-#the source 's public key, received snapshots are read-only and identical to the source' s, and a
-#stream sent to a file is received into a second replica with `snapshot receive`.
-."$(dirname " $0 ")/common.inc" mount_btrfs "$WORK/a" mount_btrfs "$WORK/b" STATE =
-    $WORK / a / state REPLICA = $WORK / b /
-                                    replica
+#!/bin/bash
+# Replication between two real BTRFS loop filesystems: `snapshot send --to` sends every state
+# snapshot and the ledger (full first, incremental afterwards), the replica's ledger verifies with
+# the source's public key, received snapshots are read-only and identical to the source's, and a
+# stream sent to a file is received into a second replica with `snapshot receive`.
+. "$(dirname "$0")/common.inc"
+mount_btrfs "$WORK/a"
+mount_btrfs "$WORK/b"
+STATE=$WORK/a/state
+REPLICA=$WORK/b/replica
 
-                                        write_state "$WORK/s1.json"
-                                << 'JSON' {
-  "version" : 1, "plugins" : {
-    "net" : {
-      "interfaces" : [ {"name" : "rp0", "type" : "bridge", "mtu" : 1400} ]
-    }
-  }
-}
-JSON write_state "$WORK/s2.json" << 'JSON' {
-  "version" : 1, "plugins" : {
-    "net" : {
-      "interfaces" : [ {"name" : "rp0", "type" : "bridge", "mtu" : 1300} ]
-    }
-  }
-}
+write_state "$WORK/s1.json" <<'JSON'
+{"version": 1, "plugins": {"net": {"interfaces": [{"name": "rp0", "type": "bridge", "mtu": 1400}]}}}
+JSON
+write_state "$WORK/s2.json" <<'JSON'
+{"version": 1, "plugins": {"net": {"interfaces": [{"name": "rp0", "type": "bridge", "mtu": 1300}]}}}
 JSON
 
 expect_rc 0 op apply "$WORK/s1.json"

@@ -164,7 +164,7 @@ TEST_F(StateFileTest, SeveralProblemsAreReportedTogether) {
   const std::string text =
       "version: 3\n"
       "plugins:\n"
-      "  ovs: {}\n"
+      "  xyz: {}\n"
       "  net:\n"
       "    interfaces:\n"
       "      - name: eth0\n"
@@ -175,7 +175,7 @@ TEST_F(StateFileTest, SeveralProblemsAreReportedTogether) {
       << error.message;
   EXPECT_TRUE(contains(error.message, "state.yaml:1:1: /version: unsupported version 3"))
       << error.message;
-  EXPECT_TRUE(contains(error.message, "state.yaml:3:3: /plugins/ovs: unknown plugin"))
+  EXPECT_TRUE(contains(error.message, "state.yaml:3:3: /plugins/xyz: unknown plugin"))
       << error.message;
   EXPECT_TRUE(
       contains(error.message, "state.yaml:7:9: /plugins/net/interfaces/0/mtu: expected integer"))
