@@ -45,8 +45,9 @@ struct Caller {
 };
 
 Result<Json> ask_bus(dbus::Bus& bus, const char* method, const std::string& name) {
-  auto reply = TRY(bus.call({"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                             method, "s", Json::array({name}), std::chrono::milliseconds(5000)}));
+  auto reply =
+      TRY(bus.call({"org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", method,
+                    "s", Json::array({name}), std::chrono::milliseconds(5000)}));
   return reply.at(0);
 }
 
@@ -58,7 +59,8 @@ Result<Caller> identify(dbus::Bus& bus, sd_bus_message* message) {
   caller.bus_name = sd_bus_message_get_sender(message) ? sd_bus_message_get_sender(message) : "";
   caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
   auto uid = ask_bus(bus, "GetConnectionUnixUser", caller.bus_name);
-  if (!uid) return fail(ErrorCode::conflict, "cannot tell who the caller is: {}", uid.error().describe());
+  if (!uid)
+    return fail(ErrorCode::conflict, "cannot tell who the caller is: {}", uid.error().describe());
   caller.actor.uid = uid->get<uint32_t>();
   caller.actor.interface = "dbus";
   if (auto pid = ask_bus(bus, "GetConnectionUnixProcessID", caller.bus_name)) {
