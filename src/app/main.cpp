@@ -90,6 +90,14 @@ int main(int argc, char** argv) {
                   "/etc/op-dbus/state.json when it exists)");
   run->add_option("--metrics", daemon_options.metrics_address,
                   "serve Prometheus metrics at http://ADDRESS:PORT/metrics (loopback only)");
+  double fight_window = 5;
+  run->add_option("--fight-window", fight_window,
+                  "seconds: drift this soon after a re-apply counts as an agent fighting back, "
+                  "and the next re-apply backs off (default 5; 0 never backs off)")
+      ->check(CLI::Range(0.0, 3600.0));
+  run->add_option("--max-reapplies", daemon_options.policy.max_per_minute,
+                  "re-applies per plugin per minute at most (default 20)")
+      ->check(CLI::Range(1, 100000));
   int snapshot_interval = 3600;
   run->add_option("--snapshot-interval", snapshot_interval,
                   "seconds between scheduled snapshots (0: none)")
@@ -136,6 +144,9 @@ int main(int argc, char** argv) {
   if (*schema) return cli::run_schema(context, plugin);
   if (*discover) return cli::run_discover(context, output, show_changes);
   daemon_options.snapshot_interval = std::chrono::seconds(snapshot_interval);
+  daemon_options.policy.fight_window =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(fight_window));
   if (*run) return cli::run_daemon(context, daemon_options);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);

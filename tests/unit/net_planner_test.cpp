@@ -130,6 +130,20 @@ TEST(PlannerErrorTest, CreatingWithoutATypeAtTheFirstItem) {
   EXPECT_EQ(error.message.rfind("/interfaces/0: ", 0), 0u) << error.message;
 }
 
+TEST(PlannerErrorTest, OpenVswitchInterfacesBelongToTheOvsPlugin) {
+  auto host = kHost;
+  host["interfaces"].push_back({{"name", "ovsbr0"}, {"type", "openvswitch"}, {"state", "up"}});
+  auto removed = plan_changes(host, interfaces({{{"name", "ovsbr0"}, {"state", "absent"}}}));
+  ASSERT_FALSE(removed);
+  EXPECT_NE(removed.error().message.find("belong to the ovs plugin"), std::string::npos)
+      << removed.error().message;
+  auto addressed = plan_changes(
+      host, interfaces({{{"name", "ovsbr0"},
+                         {"mtu", 1400},
+                         {"ipv4", {{"address", {{{"ip", "10.0.0.1"}, {"prefix", 24}}}}}}}}));
+  EXPECT_TRUE(addressed) << addressed.error().describe();
+}
+
 TEST(PlannerErrorTest, TypeOfAnExistingLinkCannotChange) {
   auto error = plan_error(interfaces({{{"name", "eth0"}, {"type", "bridge"}}}));
   EXPECT_EQ(error.code, ErrorCode::invalid_input);

@@ -122,6 +122,12 @@ class Planner {
     const auto& item = desired.item;
     const auto name = item["name"].get<std::string>();
     auto current = links_.find(name);
+    if (current != links_.end() && current->second.value("type", "") == "openvswitch" &&
+        (item.value("state", "") == "absent" || item.contains("master") || item.contains("bridge")))
+      return fail(ErrorCode::invalid_input,
+                  "{}: '{}' is an Open vSwitch interface: its existence and bridge membership "
+                  "belong to the ovs plugin (net may set its addresses, MTU and state)",
+                  desired.pointer, name);
     if (item.value("state", "") == "absent") {
       if (current != links_.end())
         add("link", name, ChangeOp::remove, {{"type", current->second["type"]}}, Json(), item,
