@@ -33,7 +33,7 @@ for ((i = 0; i < N; i++)); do
   restore_ms+=("$((($(date +%s%N) - t) / 1000))")
   sleep 0.02  # the re-apply's own netlink events settle
 done
-"$OPDBUS" --state-dir "$STATE" --json ledger log >"$WORK/ledger.json"
+"$OPDBUS" --state-dir "$STATE" --json ledger log -n 1000000 >"$WORK/ledger.json"
 jq -r '[.[] | select(.action == "drift" and .result.enforce == 1)] | sort_by(.height) | .[].time' \
   "$WORK/ledger.json" >"$WORK/drift_times"
 drifts=$(wc -l <"$WORK/drift_times")

@@ -292,6 +292,8 @@ class Daemon {
       return;
     }
     auto changes = plan->all();
+    spdlog::debug("drift check of {} after {} event(s): {} difference(s)", plugin,
+                  due.events.size(), changes.size());
     if (changes.empty()) return;
     ++metrics_.drift_events;
     record(drift_record(context_, plugin, changes, due.events, due.origin));
@@ -321,6 +323,8 @@ class Daemon {
       spdlog::error("re-applying {}: {}", plugin, result.error().describe());
     else if (!result->failure.empty())
       spdlog::error("re-applying {}: {}", plugin, result->failure);
+    else
+      spdlog::info("re-applied {}: {} change(s)", plugin, result->plan.enforce_count());
     notify_status("");
   }
 

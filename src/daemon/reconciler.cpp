@@ -15,7 +15,7 @@ void Reconciler::note_event(const std::string& plugin, const std::string& what,
   auto& state = plugins_[plugin];
   if (state.origin.empty()) state.origin = origin;
   if (!state.first_event) state.first_event = now;
-  auto due = now + policy_.debounce;
+  auto due = std::min(now + policy_.debounce, *state.first_event + policy_.max_delay);
   if (state.blocked_until && *state.blocked_until > due) due = *state.blocked_until;
   state.due = due;
   if (state.events.size() < kMaxEventsKept) state.events.push_back(what);

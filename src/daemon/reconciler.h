@@ -1,7 +1,8 @@
 // When the daemon checks a plugin for drift and when it may re-apply: watch events are debounced
-// per plugin (a burst of netlink messages is one check); re-applies are rate-limited per plugin,
-// and a plugin that drifts again soon after each re-apply (an external agent fighting us) backs
-// off exponentially, so the daemon never spins. Pure logic over a caller-supplied clock.
+// per plugin (a burst of netlink messages is one check), but a steady stream of events cannot
+// postpone the check past max_delay after the first of them; re-applies are rate-limited per
+// plugin, and a plugin that drifts again soon after each re-apply (an external agent fighting us)
+// backs off exponentially, so the daemon never spins. Pure logic over a caller-supplied clock.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,8 @@ using Duration = std::chrono::steady_clock::duration;
 
 struct ReconcilePolicy {
   Duration debounce = std::chrono::milliseconds(30);
-  int max_per_minute = 20;                          // re-applies per plugin
+  Duration max_delay = std::chrono::milliseconds(100);  // a stream of events cannot postpone more
+  int max_per_minute = 20;                              // re-applies per plugin
   Duration fight_window = std::chrono::seconds(5);  // drift this soon after a re-apply: fighting
   Duration backoff_first = std::chrono::seconds(1);
   Duration backoff_max = std::chrono::minutes(5);

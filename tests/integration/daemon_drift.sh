@@ -29,7 +29,7 @@ expect_contains "only loopback addresses"
 DAEMON=$!
 ON_EXIT+=("stop_pid $DAEMON 5")
 
-ledger() { "$OPDBUS" --state-dir "$STATE" --json ledger log 2>/dev/null || echo '[]'; }
+ledger() { "$OPDBUS" --state-dir "$STATE" --json ledger log -n 1000000 2>/dev/null || echo '[]'; }
 count() { ledger | jq "[.[] | select($1)] | length"; }
 # wait_for SECONDS CONDITION...: polls the condition every 20 ms (this is the test, not the daemon).
 wait_for() {

@@ -16,7 +16,7 @@ cat >"$WORK/state.json" <<'EOF2'
 EOF2
 
 "$OPDBUS" --netns "$NS" --state-dir "$STATE" --ovsdb "$OVSDB" --bus "$SD_BUS" --root "$SD_ROOT" \
-  run --state-file "$WORK/state.json" --snapshot-interval 0 >"$WORK/daemon.log" 2>&1 &
+  -v run --state-file "$WORK/state.json" --snapshot-interval 0 >"$WORK/daemon.log" 2>&1 &
 ON_EXIT+=("stop_pid $! 5")
 
 wait_for() {
@@ -28,7 +28,7 @@ wait_for() {
 has_port() { ovs-vsctl --db="$OVSDB" list-ports odtbr 2>/dev/null | grep -qx odt-p1; }
 unit_active() { [ "$(unit_property odt-keep.service ActiveState)" = active ]; }
 drift_of() {
-  "$OPDBUS" --state-dir "$STATE" --json ledger log 2>/dev/null |
+  "$OPDBUS" --state-dir "$STATE" --json ledger log -n 1000000 2>/dev/null |
     jq -e --arg p "$1" '[.[] | select(.action == "drift" and .plugins == [$p])] | length > 0' >/dev/null
 }
 
@@ -43,6 +43,6 @@ wait_for 2 drift_of ovs || fail "no ovs drift block"
 
 busctl --address="$SD_BUS" call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
   org.freedesktop.systemd1.Manager StopUnit ss odt-keep.service replace >/dev/null
-wait_for 1 unit_active || fail "the stopped unit was not started again within 1 s"
+wait_for 1 unit_active || fail "the stopped unit was not started again within 1 s: $(tail -5 "$WORK/daemon.log")"
 wait_for 2 drift_of systemd || fail "no systemd drift block"
 echo "PASS: $TEST_NAME"

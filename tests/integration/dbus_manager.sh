@@ -59,7 +59,7 @@ for _ in $(seq 50); do [ "$(grep -c 'Member=Changed' "$WORK/signals")" -ge 2 ] &
 [ "$(grep -c 'Member=Changed' "$WORK/signals")" = 2 ] ||
   fail "expected a Changed signal for each of the two accepted writes: $(cat "$WORK/signals")"
 
-expect_rc 0 "$OPDBUS" --state-dir "$STATE" --json ledger log
+expect_rc 0 "$OPDBUS" --state-dir "$STATE" --json ledger log -n 1000000
 jq -e --argjson nobody "$(id -u nobody)" --argjson daemon "$(id -u daemon)" '
   ([.[] | select(.action == "apply" and .actor.interface == "dbus") | .actor.uid] | sort) == ([0, $daemon] | sort)
   and ([.[] | select(.action == "Apply.denied") | .actor.uid] == [$nobody])

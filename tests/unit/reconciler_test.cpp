@@ -22,6 +22,13 @@ TEST(Reconciler, DebouncesABurstIntoOneCheck) {
   EXPECT_FALSE(reconciler.next_due());
 }
 
+TEST(Reconciler, AStreamOfEventsCannotPostponeTheCheckForever) {
+  Reconciler reconciler({.debounce = 30ms, .max_delay = 100ms});
+  TimePoint t0{};
+  for (auto at = 0ms; at < 300ms; at += 20ms) reconciler.note_event("systemd", "unit", "", t0 + at);
+  EXPECT_EQ(*reconciler.next_due(), t0 + 100ms);
+}
+
 TEST(Reconciler, BacksOffExponentiallyFromAFightingAgent) {
   Reconciler reconciler({.debounce = 0ms, .fight_window = 5s, .backoff_first = 1s});
   TimePoint now{};
