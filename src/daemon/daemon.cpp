@@ -9,6 +9,7 @@
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -197,22 +198,41 @@ class Daemon {
 
   void restart_watches() {
     watches_.clear();  // RAII: the old sockets and subscriptions close here
+    watch_retries_.clear();
     if (!document_) return;
-    for (const auto& [name, section] : document_->plugins().items()) {
-      auto* plugin = context_.registry.find(name);
-      if (!plugin) continue;
-      auto watch = plugin->watch([this](const WatchEvent& event) {
-        reconciler_.note_event(
-            event.plugin,
-            event.kind + " " + event.object + (event.origin.empty() ? "" : " by " + event.origin),
-            event.origin, Clock::now());
-      });
-      if (!watch) {
-        spdlog::warn("no drift watch for {}: {}", name, watch.error().describe());
-        continue;
-      }
+    for (const auto& [name, section] : document_->plugins().items()) open_watch(name);
+  }
+
+  // Opens `name`'s watch; when that fails (its service is down), retries later with back-off
+  // (1 s doubling to 60 s) and checks the plugin once the watch is back, since events were missed.
+  void open_watch(const std::string& name) {
+    auto* plugin = context_.registry.find(name);
+    if (!plugin) return;
+    auto watch = plugin->watch([this](const WatchEvent& event) {
+      reconciler_.note_event(
+          event.plugin,
+          event.kind + " " + event.object + (event.origin.empty() ? "" : " by " + event.origin),
+          event.origin, Clock::now());
+    });
+    if (watch) {
       watches_[name] = std::move(*watch);
+      if (watch_retries_.erase(name))
+        reconciler_.note_event(name, "watch re-opened", "", Clock::now());
+      return;
     }
+    auto& retry = watch_retries_[name];
+    retry.delay = std::clamp(retry.delay * 2, std::chrono::milliseconds(1000),
+                             std::chrono::milliseconds(60000));
+    retry.at = Clock::now() + retry.delay;
+    spdlog::warn("no drift watch for {}: {}; retrying in {} s", name, watch.error().describe(),
+                 retry.delay.count() / 1000);
+  }
+
+  void retry_watches(Clock::time_point now) {
+    std::vector<std::string> due;
+    for (const auto& [name, retry] : watch_retries_)
+      if (retry.at <= now) due.push_back(name);
+    for (const auto& name : due) open_watch(name);
   }
 
   // Dispatches everything pending on the bus and on every watch. A watch that fails (its
@@ -226,10 +246,11 @@ class Daemon {
         spdlog::warn("{} watch: {}; re-opening it", plugin, dispatched.error().describe());
         broken.push_back(plugin);
       }
-    if (broken.empty()) return;
-    restart_watches();
-    for (const auto& plugin : broken)
+    for (const auto& plugin : broken) {
+      watches_.erase(plugin);
+      open_watch(plugin);
       reconciler_.note_event(plugin, "watch re-opened", "", Clock::now());
+    }
   }
 
   void serve_bus() {
@@ -254,6 +275,7 @@ class Daemon {
       if (when && (!wake || *when < *wake)) wake = when;
     };
     earliest(next_snapshot_);
+    for (const auto& [name, retry] : watch_retries_) earliest(retry.at);
     if (watchdog_interval_.count() > 0) earliest(last_watchdog_ + watchdog_interval_);
     itimerspec spec{};
     if (wake) {
@@ -268,6 +290,7 @@ class Daemon {
     uint64_t expirations = 0;
     (void)!::read(timer_.get(), &expirations, sizeof expirations);
     auto now = Clock::now();
+    retry_watches(now);
     for (auto& due : reconciler_.take_due(now)) check(due);
     if (next_snapshot_ && now >= *next_snapshot_) {
       Engine engine(context_);
@@ -348,6 +371,11 @@ class Daemon {
   Reconciler reconciler_;
   std::optional<StateDocument> document_;
   std::map<std::string, std::unique_ptr<Watch>> watches_;
+  struct WatchRetry {
+    std::chrono::milliseconds delay{0};
+    Clock::time_point at;
+  };
+  std::map<std::string, WatchRetry> watch_retries_;
   std::unique_ptr<dbus::Bus> bus_;
   std::unique_ptr<api::ManagerService> service_;
   UniqueFd signals_, timer_, inotify_;

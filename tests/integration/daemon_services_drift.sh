@@ -1,7 +1,8 @@
 #!/bin/bash
 # `op-dbus run` watching Open vSwitch (OVSDB monitor) and systemd (D-Bus signals): a port deleted
 # by a direct OVSDB transaction and a unit stopped behind the daemon's back are both restored
-# within a second and recorded as drift.
+# within a second and recorded as drift; after ovsdb-server restarts, the daemon re-opens its
+# monitor and still repairs drift.
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/services.inc"
 start_ovs
@@ -40,6 +41,13 @@ ovs-vsctl --db="$OVSDB" --no-wait del-port odtbr odt-p1
 wait_for 1 has_port || fail "the deleted OVS port was not restored within 1 s"
 [ "$(ovs-vsctl --db="$OVSDB" get port odt-p1 tag)" = 5 ] || fail "the restored port lacks its tag"
 wait_for 2 drift_of ovs || fail "no ovs drift block"
+
+# ovsdb-server restarts: the daemon re-opens its monitor (retrying with back-off) and checks.
+stop_pid "$OVSDB_PID" 5
+start_ovsdb_server
+sleep 0.2
+ovs-vsctl --db="$OVSDB" --no-wait del-port odtbr odt-p1
+wait_for 5 has_port || fail "drift after an ovsdb-server restart was not repaired: $(tail -5 "$WORK/daemon.log")"
 
 busctl --address="$SD_BUS" call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
   org.freedesktop.systemd1.Manager StopUnit ss odt-keep.service replace >/dev/null
