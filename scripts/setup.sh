@@ -10,12 +10,13 @@ PACKAGES=(
   libmnl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev libbtrfs-dev btrfs-progs
-  libsystemd-dev libexpat1-dev dbus-daemon tzdata
+  libsystemd-dev libexpat1-dev dbus-daemon tzdata libcpp-httplib-dev
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not
 # start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
-TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping)
+TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping
+  openssl curl)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()

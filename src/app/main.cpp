@@ -32,8 +32,17 @@ int main(int argc, char** argv) {
                  "(default /)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--ovsdb", config.ovsdb_address,
-                 "OVSDB server address: unix:PATH or tcp:HOST:PORT (default "
+                 "OVSDB server address: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT (default "
                  "unix:/var/run/openvswitch/db.sock)");
+  app.add_option("--ovsdb-private-key", config.ovsdb_private_key,
+                 "PEM private key for ssl: OVSDB addresses")
+      ->check(CLI::ExistingFile);
+  app.add_option("--ovsdb-certificate", config.ovsdb_certificate,
+                 "PEM certificate for ssl: OVSDB addresses")
+      ->check(CLI::ExistingFile);
+  app.add_option("--ovsdb-ca-cert", config.ovsdb_ca_cert,
+                 "PEM CA certificate the OVSDB server's certificate must be signed by")
+      ->check(CLI::ExistingFile);
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -123,7 +132,8 @@ int main(int argc, char** argv) {
   context.config = config;
   if (auto registered = register_builtin_plugins(
           context.registry,
-          {config.bus_address, config.root, config.state_dir, config.ovsdb_address});
+          {config.bus_address, config.root, config.state_dir, config.ovsdb_address,
+           config.ovsdb_private_key, config.ovsdb_certificate, config.ovsdb_ca_cert});
       !registered)
     return cli::report_error(registered.error());
   if (!config.netns.empty()) {

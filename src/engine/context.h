@@ -22,6 +22,7 @@ struct Config {
   std::string bus_address;           // empty: the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured)
   std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
   std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
+  std::string ovsdb_private_key, ovsdb_certificate, ovsdb_ca_cert;  // for ssl: OVSDB addresses
 };
 
 struct Context {

@@ -12,7 +12,8 @@ namespace opdbus {
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& host) {
   TRY(registry.add(net::make_net_plugin()));
-  TRY(registry.add(ovs::make_ovs_plugin(host.ovsdb_address)));
+  TRY(registry.add(ovs::make_ovs_plugin(
+      host.ovsdb_address, {host.ovsdb_private_key, host.ovsdb_certificate, host.ovsdb_ca_cert})));
   TRY(registry.add(systemd::make_systemd_plugin({host.bus_address, host.root})));
   TRY(registry.add(settings::make_method_plugin(settings::hostname_service(), host.bus_address)));
   TRY(registry.add(settings::make_method_plugin(settings::timedate_service(), host.bus_address)));

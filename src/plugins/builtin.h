@@ -15,6 +15,7 @@ struct PluginSettings {
   std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
   std::filesystem::path state_dir;   // where the discovery index lives
   std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
+  std::string ovsdb_private_key, ovsdb_certificate, ovsdb_ca_cert;  // for ssl: addresses
 };
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& settings);

@@ -79,12 +79,13 @@ class OvsWatch final : public Watch {
 
 class OvsPlugin final : public Plugin {
  public:
-  explicit OvsPlugin(std::string address) : address_(std::move(address)) {}
+  OvsPlugin(std::string address, ovsdb::TlsFiles tls)
+      : address_(std::move(address)), tls_(std::move(tls)) {}
 
   const PluginDescriptor& descriptor() const override { return ovs_descriptor(); }
 
   Availability probe() override {
-    auto client = ovsdb::Client::connect(address_);
+    auto client = ovsdb::Client::connect(address_, tls_);
     if (!client) return {false, client.error().describe()};
     auto root = client->transact(kDatabase, Json::array({select("Open_vSwitch", {"ovs_version"})}));
     if (!root) return {false, root.error().describe()};
@@ -99,7 +100,7 @@ class OvsPlugin final : public Plugin {
   }
 
   Result<Json> query() override {
-    auto client = TRY(ovsdb::Client::connect(address_));
+    auto client = TRY(ovsdb::Client::connect(address_, tls_));
     return normalise(TRY(read_rows(client)));
   }
 
@@ -109,7 +110,7 @@ class OvsPlugin final : public Plugin {
 
   Result<ApplyReport> apply(const std::vector<Change>& changes) override {
     if (changes.empty()) return ApplyReport{};
-    auto client = TRY(ovsdb::Client::connect(address_));
+    auto client = TRY(ovsdb::Client::connect(address_, tls_));
     auto operations = TRY(transaction_for(changes, TRY(read_rows(client))));
     auto results = TRY(client.transact(kDatabase, operations));
     TRY(wait_for_vswitchd(client, results.back().at("rows").at(0).at("next_cfg")));
@@ -126,7 +127,7 @@ class OvsPlugin final : public Plugin {
   }
 
   Result<std::unique_ptr<Watch>> watch(WatchCallback callback) override {
-    auto watch = std::make_unique<OvsWatch>(TRY(ovsdb::Client::connect(address_)));
+    auto watch = std::make_unique<OvsWatch>(TRY(ovsdb::Client::connect(address_, tls_)));
     TRY(watch->start(std::move(callback)));
     return std::unique_ptr<Watch>(std::move(watch));
   }
@@ -137,12 +138,13 @@ class OvsPlugin final : public Plugin {
 
  private:
   std::string address_;
+  ovsdb::TlsFiles tls_;
 };
 
 }  // namespace
 
-std::unique_ptr<Plugin> make_ovs_plugin(std::string ovsdb_address) {
-  return std::make_unique<OvsPlugin>(std::move(ovsdb_address));
+std::unique_ptr<Plugin> make_ovs_plugin(std::string ovsdb_address, ovsdb::TlsFiles tls) {
+  return std::make_unique<OvsPlugin>(std::move(ovsdb_address), std::move(tls));
 }
 
 }  // namespace opdbus::ovs

@@ -5,10 +5,11 @@
 #include <string>
 
 #include "plugin/plugin.h"
+#include "proto/ovsdb/stream.h"
 
 namespace opdbus::ovs {
 
-std::unique_ptr<Plugin> make_ovs_plugin(std::string ovsdb_address);
+std::unique_ptr<Plugin> make_ovs_plugin(std::string ovsdb_address, ovsdb::TlsFiles tls);
 const PluginDescriptor& ovs_descriptor();
 
 }  // namespace opdbus::ovs

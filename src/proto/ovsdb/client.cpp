@@ -1,10 +1,7 @@
 // OVSDB client; see client.h.
 #include "proto/ovsdb/client.h"
 
-#include <netdb.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <thread>
 
@@ -20,81 +17,34 @@ std::chrono::milliseconds left_until(Clock::time_point deadline) {
   return left.count() > 0 ? left : std::chrono::milliseconds(0);
 }
 
-Result<UniqueFd> connect_unix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path)
-    return fail(ErrorCode::invalid_input, "OVSDB socket path too long: {}", path);
-  path.copy(address.sun_path, path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail(ErrorCode::io, "socket: {}", errno_text(errno));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    return fail(ErrorCode::unavailable, "connect to OVSDB at unix:{}: {}", path, errno_text(errno));
-  return fd;
-}
-
-Result<UniqueFd> connect_tcp(const std::string& target) {
-  auto colon = target.rfind(':');
-  if (colon == std::string::npos)
-    return fail(ErrorCode::invalid_input, "OVSDB address tcp:{} lacks a port", target);
-  auto host = target.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), target.substr(colon + 1).c_str(), &hints, &found); rc)
-    return fail(ErrorCode::invalid_input, "OVSDB address tcp:{}: {}", target, gai_strerror(rc));
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
-  std::string last_error = "no address";
-  for (auto* entry = list.get(); entry; entry = entry->ai_next) {
-    UniqueFd fd(::socket(entry->ai_family, entry->ai_socktype | SOCK_CLOEXEC, entry->ai_protocol));
-    if (fd && ::connect(fd.get(), entry->ai_addr, entry->ai_addrlen) == 0) return fd;
-    last_error = errno_text(errno);
-  }
-  return fail(ErrorCode::unavailable, "connect to OVSDB at tcp:{}: {}", target, last_error);
-}
-
-Result<UniqueFd> connect_address(const std::string& address) {
-  if (address.starts_with("unix:")) return connect_unix(address.substr(5));
-  if (address.starts_with("tcp:")) return connect_tcp(address.substr(4));
-  if (address.starts_with("ssl:"))
-    return fail(ErrorCode::invalid_input,
-                "OVSDB address {}: ssl: is not supported yet; use unix: or tcp: (over a tunnel)",
-                address);
-  return fail(ErrorCode::invalid_input, "OVSDB address '{}' is neither unix:PATH nor tcp:HOST:PORT",
-              address);
-}
-
 std::string describe_operation(const Json& operation) {
   return fmt::format("{} on {}", operation.value("op", "?"), operation.value("table", "?"));
 }
 
 }  // namespace
 
-Result<Client> Client::connect(const std::string& address, std::chrono::milliseconds) {
-  return Client(address, TRY(connect_address(address)));
+Result<Client> Client::connect(const std::string& address, const TlsFiles& tls) {
+  return Client(address, tls, TRY(Stream::open(address, tls)));
 }
 
 Status Client::reconnect(std::chrono::milliseconds deadline) {
   auto until = Clock::now() + deadline;
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {
-    auto fd = connect_address(address_);
-    if (fd) {
-      fd_ = std::move(*fd);
+    auto stream = Stream::open(address_, tls_);
+    if (stream) {
+      stream_ = std::move(*stream);
       splitter_ = MessageSplitter();
       return ok();
     }
-    if (Clock::now() + backoff > until) return make_failure(fd.error());
+    if (Clock::now() + backoff > until) return make_failure(stream.error());
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
 
 Status Client::send(const Json& message) {
-  if (!fd_) return fail(ErrorCode::unavailable, "the OVSDB connection to {} is closed", address_);
-  return write_all(fd_.get(), message.dump(), address_);
+  return stream_.write_all(message.dump());
 }
 
 Status Client::handle(const Json& message, int64_t id, std::optional<Json>& reply) {
@@ -114,19 +64,17 @@ Status Client::handle(const Json& message, int64_t id, std::optional<Json>& repl
 }
 
 Status Client::receive(std::chrono::milliseconds wait, int64_t id, std::optional<Json>& reply) {
-  if (!fd_) return fail(ErrorCode::unavailable, "the OVSDB connection to {} is closed", address_);
-  pollfd readable{fd_.get(), POLLIN, 0};
-  int ready = ::poll(&readable, 1, static_cast<int>(wait.count()));
-  if (ready < 0 && errno != EINTR) return fail(ErrorCode::io, "poll: {}", errno_text(errno));
-  if (ready <= 0) return ok();
-  char buffer[65536];
-  auto got = ::recv(fd_.get(), buffer, sizeof buffer, 0);
-  if (got <= 0) {
-    auto why = got == 0 ? std::string("closed by the server") : errno_text(errno);
-    fd_.reset();
-    return fail(ErrorCode::unavailable, "OVSDB connection to {}: {}", address_, why);
+  if (!stream_)
+    return fail(ErrorCode::unavailable, "the OVSDB connection to {} is closed", address_);
+  if (!stream_.buffered()) {
+    pollfd readable{stream_.fd(), POLLIN, 0};
+    int ready = ::poll(&readable, 1, static_cast<int>(wait.count()));
+    if (ready < 0 && errno != EINTR) return fail(ErrorCode::io, "poll: {}", errno_text(errno));
+    if (ready <= 0) return ok();
   }
-  for (const auto& text : TRY(splitter_.feed({buffer, static_cast<size_t>(got)}))) {
+  char buffer[65536];
+  auto got = TRY(stream_.read(buffer, sizeof buffer));
+  for (const auto& text : TRY(splitter_.feed({buffer, got}))) {
     auto message = Json::parse(text, nullptr, false);
     if (message.is_discarded() || !message.is_object())
       return fail(ErrorCode::io, "OVSDB sent a message that is not a JSON object");

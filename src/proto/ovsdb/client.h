@@ -1,10 +1,9 @@
-// An OVSDB client (RFC 7047 JSON-RPC) over one persistent stream connection ("unix:PATH" or
-// "tcp:HOST:PORT"): requests with ids, answers matched by id, the server's "echo" answered,
-// notifications ("update", "update2") handed to a handler, transact with every operation's
-// result checked, get_schema, monitor/monitor_cond.
-// Invariants: every call has a deadline; a transaction that fails names the operation, its
-// table and the server's error and details; a broken connection fails every call until
-// reconnect().
+// An OVSDB client (RFC 7047 JSON-RPC) over one persistent stream connection ("unix:PATH",
+// "tcp:HOST:PORT" or "ssl:HOST:PORT", see stream.h): requests with ids, answers matched by id, the
+// server's "echo" answered, notifications ("update", "update2") handed to a handler, transact with
+// every operation's result checked, get_schema, monitor/monitor_cond. Invariants: every call has a
+// deadline; a transaction that fails names the operation, its table and the server's error and
+// details; a broken connection fails every call until reconnect().
 #pragma once
 
 #include <chrono>
@@ -14,8 +13,8 @@
 
 #include "base/json_util.h"
 #include "base/result.h"
-#include "base/unique_fd.h"
 #include "proto/ovsdb/framing.h"
+#include "proto/ovsdb/stream.h"
 
 namespace opdbus::ovsdb {
 
@@ -23,8 +22,7 @@ using NotificationHandler = std::function<void(const std::string& method, const 
 
 class Client {
  public:
-  static Result<Client> connect(const std::string& address,
-                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  static Result<Client> connect(const std::string& address, const TlsFiles& tls = {});
   // Reconnects to the same address, retrying with exponential backoff (100 ms doubling, up to
   // 5 s between tries) until `deadline` passes.
   Status reconnect(std::chrono::milliseconds deadline);
@@ -42,11 +40,12 @@ class Client {
   // Reads what has arrived (waiting up to `wait`), answering echoes and dispatching
   // notifications.
   Status process(std::chrono::milliseconds wait);
-  int fd() const { return fd_.get(); }
+  int fd() const { return stream_.fd(); }
   const std::string& address() const { return address_; }
 
  private:
-  Client(std::string address, UniqueFd fd) : address_(std::move(address)), fd_(std::move(fd)) {}
+  Client(std::string address, TlsFiles tls, Stream stream)
+      : address_(std::move(address)), tls_(std::move(tls)), stream_(std::move(stream)) {}
   Status send(const Json& message);
   // Reads once (waiting up to `wait`) and handles every complete message; a reply to `id`
   // is stored in `reply`.
@@ -54,7 +53,8 @@ class Client {
   Status handle(const Json& message, int64_t id, std::optional<Json>& reply);
 
   std::string address_;
-  UniqueFd fd_;
+  TlsFiles tls_;
+  Stream stream_;
   MessageSplitter splitter_;
   int64_t next_id_ = 1;
   NotificationHandler handler_;
