@@ -228,6 +228,26 @@ class Daemon {
                  retry.delay.count() / 1000);
   }
 
+  // Every watch probes its connection; one that went silent is re-opened and its plugin checked.
+  void probe_watches() {
+    std::vector<std::string> silent;
+    for (const auto& [plugin, watch] : watches_)
+      if (auto probed = watch->keepalive(); !probed) {
+        spdlog::warn("{} watch: {}; re-opening it", plugin, probed.error().describe());
+        silent.push_back(plugin);
+      }
+    reopen(silent);
+  }
+
+  // Re-opens the watches of `plugins` and checks them: events may have been missed meanwhile.
+  void reopen(const std::vector<std::string>& plugins) {
+    for (const auto& plugin : plugins) {
+      watches_.erase(plugin);
+      open_watch(plugin);
+      reconciler_.note_event(plugin, "watch re-opened", "", Clock::now());
+    }
+  }
+
   void retry_watches(Clock::time_point now) {
     std::vector<std::string> due;
     for (const auto& [name, retry] : watch_retries_)
@@ -246,11 +266,7 @@ class Daemon {
         spdlog::warn("{} watch: {}; re-opening it", plugin, dispatched.error().describe());
         broken.push_back(plugin);
       }
-    for (const auto& plugin : broken) {
-      watches_.erase(plugin);
-      open_watch(plugin);
-      reconciler_.note_event(plugin, "watch re-opened", "", Clock::now());
-    }
+    reopen(broken);
   }
 
   void serve_bus() {
@@ -275,6 +291,7 @@ class Daemon {
       if (when && (!wake || *when < *wake)) wake = when;
     };
     earliest(next_snapshot_);
+    earliest(last_keepalive_ + kKeepalive);
     for (const auto& [name, retry] : watch_retries_) earliest(retry.at);
     if (watchdog_interval_.count() > 0) earliest(last_watchdog_ + watchdog_interval_);
     itimerspec spec{};
@@ -291,6 +308,10 @@ class Daemon {
     (void)!::read(timer_.get(), &expirations, sizeof expirations);
     auto now = Clock::now();
     retry_watches(now);
+    if (now >= last_keepalive_ + kKeepalive) {
+      last_keepalive_ = now;
+      probe_watches();
+    }
     for (auto& due : reconciler_.take_due(now)) check(due);
     if (next_snapshot_ && now >= *next_snapshot_) {
       Engine engine(context_);
@@ -382,6 +403,8 @@ class Daemon {
   std::optional<Clock::time_point> next_snapshot_;
   std::chrono::microseconds watchdog_interval_{0};
   Clock::time_point last_watchdog_ = Clock::now();
+  static constexpr std::chrono::seconds kKeepalive{5};
+  Clock::time_point last_keepalive_ = Clock::now();
   Metrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;  // stopped before metrics_ goes
 };

@@ -64,6 +64,9 @@ class Watch {
   virtual ~Watch() = default;
   virtual int fd() const = 0;
   virtual Status dispatch() = 0;
+  // Called every few seconds: a watch over a connection that can die silently (OVSDB over TCP)
+  // probes it here, and fails when the previous probe went unanswered.
+  virtual Status keepalive() { return ok(); }
 };
 
 class Plugin {

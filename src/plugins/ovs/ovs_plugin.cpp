@@ -67,11 +67,13 @@ class OvsWatch final : public Watch {
     });
     Json requests = Json::object();
     for (const char* table : {"Bridge", "Port", "Interface"}) requests[table] = Json::object();
-    TRY(client_.monitor(kDatabase, "op-dbus-watch", requests));
+    // Short: the daemon's loop waits for this (a frozen server is retried later instead).
+    TRY(client_.monitor(kDatabase, "op-dbus-watch", requests, std::chrono::seconds(3)));
     return ok();
   }
   int fd() const override { return client_.fd(); }
   Status dispatch() override { return client_.process(std::chrono::milliseconds(0)); }
+  Status keepalive() override { return client_.probe(); }
 
  private:
   ovsdb::Client client_;

@@ -59,6 +59,7 @@ Status Client::handle(const Json& message, int64_t id, std::optional<Json>& repl
     if (handler_) handler_(method, params);
     return ok();
   }
+  if (probe_id_ && message.value("id", Json()) == Json(*probe_id_)) probe_id_.reset();
   if (message.value("id", Json()) == Json(id)) reply = message;
   return ok();  // a late answer to a call that timed out is dropped
 }
@@ -124,8 +125,16 @@ Result<Json> Client::transact(const std::string& database, const Json& operation
   return results;
 }
 
-Result<Json> Client::monitor(const std::string& database, const Json& id, const Json& requests) {
-  return call("monitor", Json::array({database, id, requests}));
+Result<Json> Client::monitor(const std::string& database, const Json& id, const Json& requests,
+                             std::chrono::milliseconds timeout) {
+  return call("monitor", Json::array({database, id, requests}), timeout);
+}
+
+Status Client::probe() {
+  if (probe_id_)
+    return fail(ErrorCode::unavailable, "OVSDB at {} did not answer the last echo probe", address_);
+  probe_id_ = next_id_++;
+  return send({{"method", "echo"}, {"params", Json::array({"op-dbus"})}, {"id", *probe_id_}});
 }
 
 Status Client::process(std::chrono::milliseconds wait) {

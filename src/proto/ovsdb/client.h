@@ -34,9 +34,13 @@ class Client {
   Result<Json> transact(const std::string& database, const Json& operations,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Starts a monitor (monitor_cond when `conditional`); returns the initial rows.
-  Result<Json> monitor(const std::string& database, const Json& id, const Json& requests);
+  Result<Json> monitor(const std::string& database, const Json& id, const Json& requests,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   void on_notification(NotificationHandler handler) { handler_ = std::move(handler); }
+  // Inactivity probe: sends an "echo" without waiting; fails when the previous one is still
+  // unanswered (the answer is consumed by process()).
+  Status probe();
   // Reads what has arrived (waiting up to `wait`), answering echoes and dispatching
   // notifications.
   Status process(std::chrono::milliseconds wait);
@@ -57,6 +61,7 @@ class Client {
   Stream stream_;
   MessageSplitter splitter_;
   int64_t next_id_ = 1;
+  std::optional<int64_t> probe_id_;  // the echo probe awaiting its answer
   NotificationHandler handler_;
 };
 
