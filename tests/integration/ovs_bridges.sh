@@ -27,6 +27,9 @@ bridge() {  # TAG1 TAG2 [EXTRA_PORT_JSON]
     {"name": "odt-p1", "tag": %s}, {"name": "odt-p2", "tag": %s}%s]}]}}}\n' "$1" "$2" "${3:-}"
 }
 
+expect_rc 0 ovs doctor
+expect_contains "schema Open_vSwitch"
+
 bridge null null >"$WORK/flat.json"
 expect_rc 0 ovs apply "$WORK/flat.json"
 expect_contains "+ ovs bridge odtbr (create)"

@@ -57,18 +57,20 @@ class OvsWatch final : public Watch {
  public:
   OvsWatch(ovsdb::Client client) : client_(std::move(client)) {}
   Status start(WatchCallback callback) {
+    // update2: {TABLE: {UUID: {"insert"|"modify"|"delete": ROW}}}.
     client_.on_notification([callback](const std::string& method, const Json& params) {
-      if (method != "update" || params.size() < 2) return;
+      if (method != "update2" || params.size() < 2) return;
       for (const auto& [table, rows] : params[1].items())
         for (const auto& [uuid, change] : rows.items())
-          callback({"ovs", table,
-                    change.value("new", change.value("old", Json::object())).value("name", uuid),
-                    ""});
+          for (const auto& [kind, row] : change.items())
+            callback(
+                {"ovs", table + " " + kind, row.is_object() ? row.value("name", uuid) : uuid, ""});
     });
     Json requests = Json::object();
-    for (const char* table : {"Bridge", "Port", "Interface"}) requests[table] = Json::object();
+    for (const char* table : {"Bridge", "Port", "Interface"})
+      requests[table] = Json::array({Json::object()});  // every row and column, no condition
     // Short: the daemon's loop waits for this (a frozen server is retried later instead).
-    TRY(client_.monitor(kDatabase, "op-dbus-watch", requests, std::chrono::seconds(3)));
+    TRY(client_.monitor_cond(kDatabase, "op-dbus-watch", requests, std::chrono::seconds(3)));
     return ok();
   }
   int fd() const override { return client_.fd(); }
@@ -89,10 +91,17 @@ class OvsPlugin final : public Plugin {
   Availability probe() override {
     auto client = ovsdb::Client::connect(address_, tls_);
     if (!client) return {false, client.error().describe()};
+    auto schema = client->get_schema(kDatabase);
+    if (!schema) return {false, schema.error().describe()};
+    for (const char* table : {"Bridge", "Port", "Interface"})
+      if (!schema->value("tables", Json::object()).contains(table))
+        return {false,
+                fmt::format("the {} schema at {} has no {} table", kDatabase, address_, table)};
     auto root = client->transact(kDatabase, Json::array({select("Open_vSwitch", {"ovs_version"})}));
     if (!root) return {false, root.error().describe()};
     auto version = ovsdb::set_items(root->at(0).at("rows").at(0).at("ovs_version"));
-    return {true, fmt::format("OVSDB at {} (Open vSwitch {})", address_,
+    return {true, fmt::format("OVSDB at {} (schema {} {}, Open vSwitch {})", address_, kDatabase,
+                              schema->value("version", "?"),
                               version.empty() ? "version not reported yet" : version[0].dump())};
   }
 

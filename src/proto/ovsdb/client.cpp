@@ -3,8 +3,6 @@
 
 #include <poll.h>
 
-#include <thread>
-
 #include "base/fs.h"
 
 namespace opdbus::ovsdb {
@@ -25,22 +23,6 @@ std::string describe_operation(const Json& operation) {
 
 Result<Client> Client::connect(const std::string& address, const TlsFiles& tls) {
   return Client(address, tls, TRY(Stream::open(address, tls)));
-}
-
-Status Client::reconnect(std::chrono::milliseconds deadline) {
-  auto until = Clock::now() + deadline;
-  auto backoff = std::chrono::milliseconds(100);
-  for (;;) {
-    auto stream = Stream::open(address_, tls_);
-    if (stream) {
-      stream_ = std::move(*stream);
-      splitter_ = MessageSplitter();
-      return ok();
-    }
-    if (Clock::now() + backoff > until) return make_failure(stream.error());
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-  }
 }
 
 Status Client::send(const Json& message) {
@@ -125,9 +107,9 @@ Result<Json> Client::transact(const std::string& database, const Json& operation
   return results;
 }
 
-Result<Json> Client::monitor(const std::string& database, const Json& id, const Json& requests,
-                             std::chrono::milliseconds timeout) {
-  return call("monitor", Json::array({database, id, requests}), timeout);
+Result<Json> Client::monitor_cond(const std::string& database, const Json& id, const Json& requests,
+                                  std::chrono::milliseconds timeout) {
+  return call("monitor_cond", Json::array({database, id, requests}), timeout);
 }
 
 Status Client::probe() {

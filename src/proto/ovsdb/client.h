@@ -1,9 +1,10 @@
 // An OVSDB client (RFC 7047 JSON-RPC) over one persistent stream connection ("unix:PATH",
 // "tcp:HOST:PORT" or "ssl:HOST:PORT", see stream.h): requests with ids, answers matched by id, the
 // server's "echo" answered, notifications ("update", "update2") handed to a handler, transact with
-// every operation's result checked, get_schema, monitor/monitor_cond. Invariants: every call has a
+// every operation's result checked, get_schema, monitor_cond. Invariants: every call has a
 // deadline; a transaction that fails names the operation, its table and the server's error and
-// details; a broken connection fails every call until reconnect().
+// details; a broken connection fails every call (its owner opens a new client: the daemon
+// retries with back-off).
 #pragma once
 
 #include <chrono>
@@ -23,9 +24,6 @@ using NotificationHandler = std::function<void(const std::string& method, const 
 class Client {
  public:
   static Result<Client> connect(const std::string& address, const TlsFiles& tls = {});
-  // Reconnects to the same address, retrying with exponential backoff (100 ms doubling, up to
-  // 5 s between tries) until `deadline` passes.
-  Status reconnect(std::chrono::milliseconds deadline);
 
   Result<Json> call(const std::string& method, Json params,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -33,9 +31,10 @@ class Client {
   // The operations' results; fails naming the first operation the server refused.
   Result<Json> transact(const std::string& database, const Json& operations,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Starts a monitor (monitor_cond when `conditional`); returns the initial rows.
-  Result<Json> monitor(const std::string& database, const Json& id, const Json& requests,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts a monitor_cond (RFC 7047 monitor with conditions, "update2" notifications carrying
+  // only changed columns); returns the initial rows.
+  Result<Json> monitor_cond(const std::string& database, const Json& id, const Json& requests,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   void on_notification(NotificationHandler handler) { handler_ = std::move(handler); }
   // Inactivity probe: sends an "echo" without waiting; fails when the previous one is still
