@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "app/ledger_cli.h"
+#include "app/logging.h"
 #include "app/store_cli.h"
 #include "engine/netns.h"
 #include "plugins/builtin.h"
@@ -126,7 +127,8 @@ int main(int argc, char** argv) {
     apply_options.timeout_seconds = 60;
   apply_options.verify = !no_verify;
   output.colour = !output.json && ::isatty(STDOUT_FILENO);
-  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  cli::configure_logging(verbose);
+  if (*run && !verbose) spdlog::set_level(spdlog::level::info);  // the daemon's journal
 
   Context context;
   context.config = config;

@@ -37,6 +37,13 @@ status=$(manager get-property org.freedesktop.systemd1 "$path" org.freedesktop.s
 case "$status" in *managing*) ;; *) fail "no STATUS= from the daemon: $status" ;; esac
 [ "$(unit_property odt-kept.service ActiveState)" = active ] || fail "the daemon did not apply /etc/op-dbus/state.json"
 
+# journald gets each line with its syslog priority and no timestamp of ours.
+leader=${SD_ROOT#/proc/}
+leader=${leader%/root}
+nsenter -t "$leader" -a journalctl -u op-dbus.service -o json --no-pager |
+  jq -se 'any(.[]; (.MESSAGE | tostring | startswith("daemon.start:")) and .PRIORITY == "6")' >/dev/null ||
+  fail "the journal lacks the start message at priority 6 (info)"
+
 OUT=$(manager call org.opdbus /org/opdbus/Manager1 org.opdbus.Manager1 Query s systemd) ||
   fail "org.opdbus.Manager1 is not served under the shipped bus policy: $OUT"
 case "$OUT" in *odt-kept.service*) ;; *) fail "Query: $OUT" ;; esac
