@@ -2,6 +2,8 @@
 // registration), enters the requested network namespace, and dispatches to a command.
 #include <unistd.h>
 
+#include <iostream>
+
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -11,6 +13,7 @@
 #include "app/logging.h"
 #include "app/store_cli.h"
 #include "engine/netns.h"
+#include "mcp/stdio.h"
 #include "plugins/builtin.h"
 
 using namespace opdbus;
@@ -112,6 +115,12 @@ int main(int argc, char** argv) {
   run->add_option("--snapshot-interval", snapshot_interval,
                   "seconds between scheduled snapshots (0: none)")
       ->check(CLI::Range(0, 31536000));
+  auto* mcp = app.add_subcommand("mcp", "the Model Context Protocol server for AI agents");
+  mcp->require_subcommand(1);
+  auto* mcp_serve = mcp->add_subcommand("serve", "serve MCP");
+  bool mcp_stdio = false;
+  mcp_serve->add_flag("--stdio", mcp_stdio, "newline-delimited JSON-RPC on stdin/stdout")
+      ->required();
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
@@ -160,6 +169,11 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(fight_window));
   if (*run) return cli::run_daemon(context, daemon_options);
+  if (*mcp_serve) {
+    mcp::Server server(context);
+    mcp::serve_stdio(server, std::cin, std::cout);
+    return cli::kOk;
+  }
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))

@@ -1,0 +1,31 @@
+#!/bin/bash
+# `op-dbus mcp serve --stdio`: a session over newline-delimited JSON-RPC (initialize, tools/list,
+# a query tool against the test's namespace, diff, a bad line); every line on stdout is one JSON
+# response, and nothing else is written there.
+. "$(dirname "$0")/common.inc"
+nsip link add odt-m0 type bridge
+{
+  echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"odt","version":"1"}}}'
+  echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+  echo '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+  echo '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"query_net","arguments":{}}}'
+  echo '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"diff","arguments":{"state":{"version":1,"plugins":{"net":{"interfaces":[{"name":"odt-m0","mtu":1400}]}}}}}}'
+  echo 'this is not JSON'
+  echo '{"jsonrpc":"2.0","id":5,"method":"ping"}'
+} | op mcp serve --stdio >"$WORK/out.jsonl" 2>"$WORK/err.log"
+
+[ "$(wc -l <"$WORK/out.jsonl")" = 6 ] || fail "expected 6 responses: $(cat "$WORK/out.jsonl")"
+jq -e . "$WORK/out.jsonl" >/dev/null || fail "stdout holds something that is not JSON"
+response() { jq -c --argjson id "$1" 'select(.id == $id)' "$WORK/out.jsonl"; }
+response 1 | jq -e '.result.protocolVersion == "2025-11-25"' >/dev/null || fail "initialize: $(response 1)"
+response 2 | jq -e '[.result.tools[].name] | index("query_net") != null and index("diff") != null' >/dev/null ||
+  fail "tools/list"
+response 3 | jq -e '.result.isError == false and
+  ([.result.structuredContent.state.interfaces[].name] | index("odt-m0") != null)' >/dev/null ||
+  fail "query_net does not show the namespace's bridge: $(response 3 | cut -c1-300)"
+response 4 | jq -e '.result.structuredContent.changes[0].after.mtu == 1400' >/dev/null ||
+  fail "diff: $(response 4 | cut -c1-300)"
+[ "$(jq -c "select(.id == null) | .error.code" "$WORK/out.jsonl")" = -32700 ] || fail "no parse error: $(cat "$WORK/out.jsonl" | cut -c1-100)"
+response 5 | jq -e '.result == {}' >/dev/null || fail "ping"
+[ "$(nsip -j link show odt-m0 | jq '.[0].mtu')" = 1500 ] || fail "diff changed the host"
+echo "PASS: $TEST_NAME"
