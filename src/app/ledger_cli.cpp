@@ -67,13 +67,6 @@ bool block_matches(const Json& block, const LedgerArgs& args,
   return true;
 }
 
-Result<Json> parse_block(std::string_view line) {
-  auto block = Json::parse(line, nullptr, false);
-  if (!block.is_object()) return fail(ErrorCode::verify_failed, "a block is not valid JSON");
-  block["hash"] = to_hex(sha256(line));
-  return block;
-}
-
 int run_log(Context& context, const Output& output, const LedgerArgs& args) {
   std::optional<TimePoint> since;
   if (args.since) {
@@ -83,15 +76,12 @@ int run_log(Context& context, const Output& output, const LedgerArgs& args) {
   }
   auto data = load_local_ledger(context.config.state_dir);
   if (!data) return report_error(data.error());
-  auto lines = index_blocks(*data).lines;
-  Json selected = Json::array();
-  for (auto it = lines.rbegin(); it != lines.rend() && selected.size() < args.count; ++it) {
-    auto block = parse_block(*it);
-    if (!block) return report_error(block.error());
-    if (block_matches(*block, args, since)) selected.push_back(std::move(*block));
-  }
+  auto blocks = newest_blocks(*data, args.count,
+                              [&](const Json& block) { return block_matches(block, args, since); });
+  if (!blocks) return report_error(blocks.error());
+  const auto& selected = *blocks;
   if (output.json) {
-    print_json(selected);
+    print_json(Json(selected));
     return kOk;
   }
   for (const auto& block : selected) fmt::print("{}\n", log_line(block));

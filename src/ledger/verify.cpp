@@ -334,4 +334,32 @@ Result<VerifyReport> verify_ledger(const LedgerData& data, const VerifyOptions& 
   return report;
 }
 
+Result<Json> parse_block(std::string_view line) {
+  auto block = Json::parse(line, nullptr, false);
+  if (!block.is_object()) return fail(ErrorCode::verify_failed, "a block is not valid JSON");
+  block["hash"] = to_hex(sha256(line));
+  return block;
+}
+
+Result<std::vector<Json>> newest_blocks(const LedgerData& data, size_t count,
+                                        const std::function<bool(const Json&)>& keep) {
+  auto lines = index_blocks(data).lines;
+  std::vector<Json> selected;
+  for (auto it = lines.rbegin(); it != lines.rend() && selected.size() < count; ++it) {
+    auto block = TRY(parse_block(*it));
+    if (keep(block)) selected.push_back(std::move(block));
+  }
+  return selected;
+}
+
+Result<Json> verify_summary(const std::filesystem::path& state_dir) {
+  auto data = TRY(load_local_ledger(state_dir));
+  auto report = verify_ledger(data, {});
+  if (!report) return Json{{"ok", false}, {"error", report.error().describe()}};
+  return Json{{"ok", true},
+              {"blocks", report->blocks},
+              {"checkpoint_time", report->checkpoint.time},
+              {"notes", report->notes}};
+}
+
 }  // namespace opdbus::ledger

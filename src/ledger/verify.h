@@ -6,10 +6,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/json_util.h"
 #include "base/mapped_file.h"
 #include "base/unique_fd.h"
 #include "ledger/checkpoint.h"
@@ -64,6 +66,15 @@ BlockIndex index_blocks(const LedgerData& data);
 uint64_t first_height(const LedgerData& data);
 // The block at `height`, or an invalid_input error saying why there is none.
 Result<std::string_view> block_at(const BlockIndex& index, uint64_t height);
+
+// A block line as JSON, with its hash ("hash": hex SHA-256 of the line) added.
+Result<Json> parse_block(std::string_view line);
+// Up to `count` blocks, newest first, that `keep` accepts.
+Result<std::vector<Json>> newest_blocks(const LedgerData& data, size_t count,
+                                        const std::function<bool(const Json&)>& keep);
+// The local ledger's verification as a report: {"ok", "blocks", "checkpoint_time", "notes"} or
+// {"ok": false, "error"} (for the D-Bus and MCP interfaces).
+Result<Json> verify_summary(const std::filesystem::path& state_dir);
 // The Merkle tree over the blocks of a segment that starts at genesis, or of a whole index
 // (which must then start at height 0).
 MerkleTree build_tree(std::string_view blocks);

@@ -1,9 +1,12 @@
 // The MCP server core; see server.h.
 #include "mcp/server.h"
 
+#include <algorithm>
+
 #include "engine/engine.h"
 #include "engine/render.h"
 #include "engine/state_file.h"
+#include "ledger/verify.h"
 
 namespace opdbus::mcp {
 namespace {
@@ -39,6 +42,7 @@ Json object_schema(Json properties, Json required) {
 
 Server::Server(Context& context) : context_(context) {
   add_plugin_tools();
+  add_ledger_tools();
 }
 
 void Server::add_plugin_tools() {
@@ -80,6 +84,38 @@ void Server::add_plugin_tools() {
          Engine engine(context_);
          return render_plan_json(TRY(engine.plan(document, std::nullopt)));
        }});
+}
+
+void Server::add_ledger_tools() {
+  tools_.push_back(
+      {.name = "ledger_log",
+       .title = "Recent ledger blocks",
+       .description = "The newest blocks of the tamper-evident ledger (applies, drift, "
+                      "rollbacks, snapshots, ...), optionally only those touching one plugin.",
+       .input_schema = object_schema(
+           {{"count", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 20}}},
+            {"plugin", {{"type", "string"}}}},
+           Json::array()),
+       .output_schema = object_schema({{"blocks", {{"type", "array"}}}}, {"blocks"}),
+       .run = [this](const Json& arguments) -> Result<Json> {
+         auto data = TRY(ledger::load_local_ledger(context_.config.state_dir));
+         auto plugin = arguments.value("plugin", "");
+         auto blocks = TRY(ledger::newest_blocks(
+             data, arguments.value("count", 20), [&plugin](const Json& block) {
+               if (plugin.empty()) return true;
+               const auto plugins = block.value("plugins", Json::array());
+               return std::find(plugins.begin(), plugins.end(), plugin) != plugins.end();
+             }));
+         return Json{{"blocks", blocks}};
+       }});
+  tools_.push_back(
+      {.name = "ledger_verify",
+       .title = "Verify the ledger",
+       .description = "Checks every block's hash, the chain, the Merkle root and the signed "
+                      "checkpoint of the ledger.",
+       .input_schema = object_schema(Json::object(), Json::array()),
+       .output_schema = object_schema({{"ok", {{"type", "boolean"}}}}, {"ok"}),
+       .run = [this](const Json&) { return ledger::verify_summary(context_.config.state_dir); }});
 }
 
 std::optional<Json> Server::handle_text(std::string_view text) {

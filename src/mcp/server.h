@@ -51,6 +51,7 @@ class Server {
   Json list_tools() const;
   Result<Json> call_tool(const Json& params);
   void add_plugin_tools();
+  void add_ledger_tools();
 
   Context& context_;
   std::vector<Tool> tools_;

@@ -142,13 +142,7 @@ Result<Json> commit(ManagerService& service, const Json&) {
 }
 
 Result<Json> ledger_verify(ManagerService& service, const Json&) {
-  auto data = TRY(ledger::load_local_ledger(service.context().config.state_dir));
-  auto report = ledger::verify_ledger(data, {});
-  if (!report) return Json{{"ok", false}, {"error", report.error().describe()}};
-  return Json{{"ok", true},
-              {"blocks", report->blocks},
-              {"checkpoint_time", report->checkpoint.time},
-              {"notes", report->notes}};
+  return ledger::verify_summary(service.context().config.state_dir);
 }
 
 int reply_error(sd_bus_error* error, const Error& failure) {
