@@ -41,6 +41,20 @@ Json Change::to_json() const {
   return out;
 }
 
+Change make_change(std::string plugin, std::string kind, std::string id, ChangeOp op, Json before,
+                   Json after, bool observe, std::string pointer) {
+  Change change;
+  change.plugin = std::move(plugin);
+  change.kind = std::move(kind);
+  change.id = std::move(id);
+  change.op = op;
+  change.before = std::move(before);
+  change.after = std::move(after);
+  change.observe = observe;
+  change.pointer = std::move(pointer);
+  return change;
+}
+
 bool declared_fields_match(const Json& current, const Json& desired) {
   if (desired.is_object()) {
     if (!current.is_object()) return false;

@@ -28,6 +28,10 @@ struct Change {
   Json to_json() const;
 };
 
+// A change of `plugin`'s resource `kind` `id`, located at `pointer` in the plugin's section.
+Change make_change(std::string plugin, std::string kind, std::string id, ChangeOp op, Json before,
+                   Json after, bool observe, std::string pointer);
+
 struct FieldChange {
   std::string path;  // "mtu", "bridge/stp"
   Json from;

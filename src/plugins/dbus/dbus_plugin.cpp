@@ -167,14 +167,8 @@ class DbusPlugin final : public Plugin {
           auto have = current.contains(json_pointer(ref)) ? current.at(json_pointer(ref)) : Json();
           auto info = catalog.property(ref.service, ref.path, ref.interface, ref.name);
           if (have == comparable(info ? &*info : nullptr, value)) return;
-          Change change;
-          change.plugin = "dbus";
-          change.kind = "property";
-          change.id = ref.id();
-          change.before = {{"value", have}};
-          change.after = {{"value", value}};
-          change.pointer = pointer;
-          changes.push_back(std::move(change));
+          changes.push_back(make_change("dbus", "property", ref.id(), ChangeOp::modify,
+                                        {{"value", have}}, {{"value", value}}, false, pointer));
         });
     return changes;
   }

@@ -222,19 +222,6 @@ Result<std::string> port_type_of(const std::string& controller, const Json& curr
               controller);
 }
 
-Change make_change(const std::string& id, ChangeOp op, Json before, Json after, bool observe) {
-  Change change;
-  change.plugin = "networkmanager";
-  change.kind = "connection";
-  change.id = id;
-  change.op = op;
-  change.before = std::move(before);
-  change.after = std::move(after);
-  change.observe = observe;
-  change.pointer = pointer_append("/connections", id);
-  return change;
-}
-
 }  // namespace
 
 std::string nm_type(const std::string& type) {
@@ -317,7 +304,8 @@ Result<std::vector<Change>> plan_connections(const Json& current, const Json& de
     auto have = existing.find(id);
     if (item.value("state", "") == "absent") {
       if (have != existing.end())
-        changes.push_back(make_change(id, ChangeOp::remove, *have, Json(), observe));
+        changes.push_back(make_change("networkmanager", "connection", id, ChangeOp::remove, *have,
+                                      Json(), observe, pointer_append("/connections", id)));
       continue;
     }
     auto after = declared_fields(item);
@@ -328,10 +316,12 @@ Result<std::vector<Change>> plan_connections(const Json& current, const Json& de
       if (!after.contains("type"))
         return fail(ErrorCode::invalid_input,
                     "connection '{}' does not exist; declare its type to create it", id);
-      changes.push_back(make_change(id, ChangeOp::create, Json(), after, observe));
+      changes.push_back(make_change("networkmanager", "connection", id, ChangeOp::create, Json(),
+                                    after, observe, pointer_append("/connections", id)));
     } else if (!declared_fields_match(*have, after)) {
-      changes.push_back(
-          make_change(id, ChangeOp::modify, project_onto(*have, after), after, observe));
+      changes.push_back(make_change("networkmanager", "connection", id, ChangeOp::modify,
+                                    project_onto(*have, after), after, observe,
+                                    pointer_append("/connections", id)));
     }
   }
   return changes;

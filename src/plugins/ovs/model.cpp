@@ -94,20 +94,6 @@ const Json* find_named(const Json& list, const std::string& name) {
   return nullptr;
 }
 
-Change make_change(std::string kind, std::string id, ChangeOp op, Json before, Json after,
-                   bool observe, std::string pointer) {
-  Change change;
-  change.plugin = "ovs";
-  change.kind = std::move(kind);
-  change.id = std::move(id);
-  change.op = op;
-  change.before = std::move(before);
-  change.after = std::move(after);
-  change.observe = observe;
-  change.pointer = std::move(pointer);
-  return change;
-}
-
 void plan_ports(const Json& current_bridge, const Json& item, const std::string& pointer,
                 bool observe, std::vector<Change>& changes) {
   const auto name = item["name"].get<std::string>();
@@ -120,18 +106,18 @@ void plan_ports(const Json& current_bridge, const Json& item, const std::string&
     const auto* have = find_named(existing, port_name);
     if (!have) {
       after["name"] = port_name;
-      changes.push_back(make_change("port", name + "/" + port_name, ChangeOp::create, Json(), after,
-                                    observe, port_pointer));
+      changes.push_back(make_change("ovs", "port", name + "/" + port_name, ChangeOp::create, Json(),
+                                    after, observe, port_pointer));
     } else if (!declared_fields_match(*have, after) || have->contains("error")) {
       auto before = project_onto(*have, after);
       if (have->contains("error")) before["error"] = (*have)["error"];
-      changes.push_back(make_change("port", name + "/" + port_name, ChangeOp::modify, before, after,
-                                    observe, port_pointer));
+      changes.push_back(make_change("ovs", "port", name + "/" + port_name, ChangeOp::modify, before,
+                                    after, observe, port_pointer));
     }
   }
   for (const auto& have : existing)
     if (!find_named(wanted, have["name"].get<std::string>()))
-      changes.push_back(make_change("port", name + "/" + have["name"].get<std::string>(),
+      changes.push_back(make_change("ovs", "port", name + "/" + have["name"].get<std::string>(),
                                     ChangeOp::remove, have, Json(), observe, pointer + "/ports"));
 }
 
@@ -367,7 +353,7 @@ Result<std::vector<Change>> plan_bridges(const Json& current, const Json& desire
     if (item.value("state", "") == "absent") {
       if (have)
         changes.push_back(
-            make_change("bridge", name, ChangeOp::remove, *have, Json(), observe, pointer));
+            make_change("ovs", "bridge", name, ChangeOp::remove, *have, Json(), observe, pointer));
       continue;
     }
     auto declared = pick(item, kBridgeFields);
@@ -380,12 +366,12 @@ Result<std::vector<Change>> plan_bridges(const Json& current, const Json& desire
       }
       declared["ports"] = ports;
       changes.push_back(
-          make_change("bridge", name, ChangeOp::create, Json(), declared, observe, pointer));
+          make_change("ovs", "bridge", name, ChangeOp::create, Json(), declared, observe, pointer));
       continue;
     }
     if (!declared_fields_match(*have, declared))
-      changes.push_back(make_change("bridge", name, ChangeOp::modify, project_onto(*have, declared),
-                                    declared, observe, pointer));
+      changes.push_back(make_change("ovs", "bridge", name, ChangeOp::modify,
+                                    project_onto(*have, declared), declared, observe, pointer));
     if (item.contains("ports")) plan_ports(*have, item, pointer, observe, changes);
   }
   return changes;

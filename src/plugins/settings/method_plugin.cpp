@@ -68,13 +68,9 @@ class MethodPlugin final : public Plugin {
       after[field.key] = desired[field.key];
     }
     if (after.empty()) return std::vector<Change>{};
-    Change change;
-    change.plugin = service_.descriptor.name;
-    change.kind = "settings";
-    change.id = service_.service;
-    change.before = std::move(before);
-    change.after = std::move(after);
-    return std::vector<Change>{std::move(change)};
+    return std::vector<Change>{make_change(service_.descriptor.name, "settings", service_.service,
+                                           ChangeOp::modify, std::move(before), std::move(after),
+                                           false, "")};
   }
 
   Result<ApplyReport> apply(const std::vector<Change>& changes) override {
