@@ -14,12 +14,6 @@ namespace {
 
 using namespace ledger;
 
-Json hex_list(const std::vector<Digest>& digests) {
-  Json out = Json::array();
-  for (const auto& digest : digests) out.push_back(to_hex(digest));
-  return out;
-}
-
 Result<std::vector<Digest>> digests_from(const Json& list) {
   std::vector<Digest> out;
   if (!list.is_array()) return fail(ErrorCode::invalid_input, "\"proof\" is not a list of hashes");
@@ -176,31 +170,12 @@ int run_verify(Context& context, const Output& output, const LedgerArgs& args) {
   return kOk;
 }
 
-// An inclusion proof (for args.height) or a consistency proof (from args.old_size), for the
-// tree of args.size blocks (default: all), with the signed checkpoint when it is that tree's.
+// An inclusion proof (for args.height) or a consistency proof (from args.old_size) for the tree
+// of args.size blocks (default: all).
 Result<Json> make_proof(Context& context, const LedgerArgs& args, bool inclusion) {
   auto data = TRY(load_local_ledger(context.config.state_dir));
-  auto index = index_blocks(data);
-  auto line = inclusion ? TRY(block_at(index, args.height)) : std::string_view();
-  auto tree = TRY(build_tree(index));
-  uint64_t size = args.size.value_or(tree.size());
-  Json out;
-  if (inclusion)
-    out = {{"type", "inclusion"},
-           {"leaf_index", args.height},
-           {"tree_size", size},
-           {"block", std::string(line)},
-           {"root", to_hex(TRY(tree.root(size)))},
-           {"proof", hex_list(TRY(tree.inclusion_proof(args.height, size)))}};
-  else
-    out = {{"type", "consistency"},
-           {"old_size", args.old_size},
-           {"new_size", size},
-           {"proof", hex_list(TRY(tree.consistency_proof(args.old_size, size)))},
-           {"old_root", to_hex(TRY(tree.root(args.old_size)))},
-           {"new_root", to_hex(TRY(tree.root(size)))}};
-  if (size == tree.size()) out["checkpoint"] = data.checkpoint;
-  return out;
+  return inclusion ? inclusion_proof_json(data, args.height, args.size)
+                   : consistency_proof_json(data, args.old_size, args.size);
 }
 
 int run_proof(Context& context, const LedgerArgs& args, bool inclusion) {

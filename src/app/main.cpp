@@ -11,9 +11,9 @@
 #include "app/daemon.h"
 #include "app/ledger_cli.h"
 #include "app/logging.h"
+#include "app/mcp_cli.h"
 #include "app/store_cli.h"
 #include "engine/netns.h"
-#include "mcp/stdio.h"
 #include "plugins/builtin.h"
 
 using namespace opdbus;
@@ -117,10 +117,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 31536000));
   auto* mcp = app.add_subcommand("mcp", "the Model Context Protocol server for AI agents");
   mcp->require_subcommand(1);
-  auto* mcp_serve = mcp->add_subcommand("serve", "serve MCP");
-  bool mcp_stdio = false;
-  mcp_serve->add_flag("--stdio", mcp_stdio, "newline-delimited JSON-RPC on stdin/stdout")
-      ->required();
+  auto* mcp_serve = mcp->add_subcommand("serve", "serve MCP over stdio or Streamable HTTP");
+  cli::McpArgs mcp_args;
+  cli::add_mcp_options(*mcp_serve, mcp_args);
   cli::LedgerArgs ledger_args;
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
@@ -169,11 +168,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(fight_window));
   if (*run) return cli::run_daemon(context, daemon_options);
-  if (*mcp_serve) {
-    mcp::Server server(context);
-    mcp::serve_stdio(server, std::cin, std::cout);
-    return cli::kOk;
-  }
+  if (*mcp_serve) return cli::run_mcp(context, mcp_args);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("ledger"))

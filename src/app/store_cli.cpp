@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "engine/render.h"
 #include "ledger/verify.h"
 
 namespace opdbus::cli {
@@ -27,14 +28,7 @@ int run_list(Context& context, const Output& output) {
   auto store = open_store(context);
   if (!store) return report_error(store.error());
   if (output.json) {
-    Json list = Json::array();
-    for (const auto& status : *statuses)
-      list.push_back({{"name", status.info.name},
-                      {"time", format_rfc3339(status.info.time, false)},
-                      {"reason", status.info.meta.value("reason", "")},
-                      {"kept_by", status.reasons}});
-    print_json(
-        {{"snapshots", list}, {"retention", policy->to_json()}, {"btrfs", (*store)->on_btrfs()}});
+    print_json(render_snapshots_json(*statuses, *policy, (*store)->on_btrfs()));
     return kOk;
   }
   fmt::print("{:<20} {:<25} {:<12} {}\n", "SNAPSHOT", "TAKEN (local time)", "AFTER", "KEPT BY");

@@ -1,6 +1,7 @@
 // The engine; see engine.h for its invariants.
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -11,6 +12,13 @@ namespace opdbus {
 namespace {
 
 constexpr int kVerifyAttempts = 8;  // backoff 10..1280 ms: lets the kernel or a daemon settle
+
+// An apply's steps for progress reports: each plugin with changes, then verification.
+size_t progress_steps(const Plan& plan) {
+  return 1 + static_cast<size_t>(
+                 std::count_if(plan.plugins.begin(), plan.plugins.end(),
+                               [](const PluginPlan& each) { return !each.enforced().empty(); }));
+}
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -145,13 +153,17 @@ Result<std::vector<Snapshot>> Engine::take_snapshots(const Plan& plan) {
   return snapshots;
 }
 
-Status Engine::apply_plan(const Plan& plan, size_t& writes) {
+Status Engine::apply_plan(const Plan& plan, const ApplyOptions& options, size_t& writes) {
+  size_t total = progress_steps(plan), done = 0;
   for (const auto& plugin_plan : plan.plugins) {
     auto changes = plugin_plan.enforced();
     if (changes.empty()) continue;
     const auto& name = plugin_plan.plugin->descriptor().name;
+    if (options.should_stop && options.should_stop())
+      return fail(ErrorCode::conflict, "cancelled by the caller before applying {}", name);
     auto report = TRY(with_context(plugin_plan.plugin->apply(changes), "apply " + name));
     writes += report.writes;
+    if (options.on_progress) options.on_progress("applied " + name, ++done, total);
   }
   return ok();
 }
@@ -285,9 +297,13 @@ Result<ApplyResult> Engine::run_apply(ApplyResult result, const ApplyOptions& op
   result.before = record.snapshots;
 
   Json states = Json::object();
-  auto applied = apply_plan(result.plan, result.writes);
+  auto applied = apply_plan(result.plan, options, result.writes);
   if (applied && options.verify) {
     auto verified = verify(result.plan);
+    if (verified && options.on_progress) {
+      auto total = progress_steps(result.plan);
+      options.on_progress("verified", total, total);
+    }
     if (verified)
       states = std::move(*verified);
     else

@@ -8,6 +8,7 @@
 //  - all writes happen under STATE_DIR/lock.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ struct ApplyOptions {
   int timeout_seconds = 0;
   std::string action = "apply";  // what the ledger calls it ("rollback.to" for point-in-time)
   Json refs = Json::object();    // extra references recorded with it
+  // Told how far an apply got ("applied net", 1 of 3) and asked before each plugin's writes
+  // whether to stop: stopping fails the apply, so what was already done is rolled back.
+  std::function<void(const std::string& step, size_t done, size_t total)> on_progress;
+  std::function<bool()> should_stop;
 };
 
 enum class Outcome { no_changes, planned, applied, awaiting_commit, rolled_back, rollback_failed };
@@ -116,7 +121,7 @@ class Engine {
  private:
   Result<Plugin*> plugin_named(const std::string& name) const;
   Result<std::vector<Snapshot>> take_snapshots(const Plan& plan);
-  Status apply_plan(const Plan& plan, size_t& writes);
+  Status apply_plan(const Plan& plan, const ApplyOptions& options, size_t& writes);
   // The final state of each verified plugin, by name.
   Result<Json> verify(const Plan& plan);
   Result<size_t> restore(const std::vector<Snapshot>& snapshots);

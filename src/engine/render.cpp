@@ -153,4 +153,15 @@ Json render_apply_json(const ApplyResult& result) {
   return out;
 }
 
+Json render_snapshots_json(const std::vector<SnapshotStatus>& statuses,
+                           const store::RetentionPolicy& policy, bool on_btrfs) {
+  Json list = Json::array();
+  for (const auto& status : statuses)
+    list.push_back({{"name", status.info.name},
+                    {"time", format_rfc3339(status.info.time, false)},
+                    {"reason", status.info.meta.value("reason", "")},
+                    {"kept_by", status.reasons}});
+  return {{"snapshots", list}, {"retention", policy.to_json()}, {"btrfs", on_btrfs}};
+}
+
 }  // namespace opdbus

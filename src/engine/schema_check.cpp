@@ -137,7 +137,11 @@ std::vector<Problem> check_against_schema(const Json& schema, const Json& value,
   valijson::Schema compiled;
   valijson::SchemaParser parser;
   valijson::adapters::NlohmannJsonAdapter schema_adapter(schema);
-  parser.populateSchema(schema_adapter, compiled);
+  try {
+    parser.populateSchema(schema_adapter, compiled);
+  } catch (const std::exception& error) {
+    return {{base_pointer, std::string("the schema itself cannot be used: ") + error.what()}};
+  }
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(value);

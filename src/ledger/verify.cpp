@@ -362,4 +362,42 @@ Result<Json> verify_summary(const std::filesystem::path& state_dir) {
               {"notes", report->notes}};
 }
 
+namespace {
+Json hex_list(const std::vector<Digest>& digests) {
+  Json out = Json::array();
+  for (const auto& digest : digests) out.push_back(to_hex(digest));
+  return out;
+}
+}  // namespace
+
+Result<Json> inclusion_proof_json(const LedgerData& data, uint64_t height,
+                                  std::optional<uint64_t> size) {
+  auto index = index_blocks(data);
+  auto line = TRY(block_at(index, height));
+  auto tree = TRY(build_tree(index));
+  uint64_t tree_size = size.value_or(tree.size());
+  Json out = {{"type", "inclusion"},
+              {"leaf_index", height},
+              {"tree_size", tree_size},
+              {"block", std::string(line)},
+              {"root", to_hex(TRY(tree.root(tree_size)))},
+              {"proof", hex_list(TRY(tree.inclusion_proof(height, tree_size)))}};
+  if (tree_size == tree.size()) out["checkpoint"] = data.checkpoint;
+  return out;
+}
+
+Result<Json> consistency_proof_json(const LedgerData& data, uint64_t old_size,
+                                    std::optional<uint64_t> size) {
+  auto tree = TRY(build_tree(index_blocks(data)));
+  uint64_t tree_size = size.value_or(tree.size());
+  Json out = {{"type", "consistency"},
+              {"old_size", old_size},
+              {"new_size", tree_size},
+              {"proof", hex_list(TRY(tree.consistency_proof(old_size, tree_size)))},
+              {"old_root", to_hex(TRY(tree.root(old_size)))},
+              {"new_root", to_hex(TRY(tree.root(tree_size)))}};
+  if (tree_size == tree.size()) out["checkpoint"] = data.checkpoint;
+  return out;
+}
+
 }  // namespace opdbus::ledger

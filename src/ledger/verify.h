@@ -80,4 +80,12 @@ Result<Json> verify_summary(const std::filesystem::path& state_dir);
 MerkleTree build_tree(std::string_view blocks);
 Result<MerkleTree> build_tree(const BlockIndex& index);
 
+// Proofs as JSON documents anyone can check offline against a signed checkpoint: that the block
+// at `height` is in the tree of `size` blocks (default: all), or that the tree of `old_size`
+// blocks is a prefix of it. The signed checkpoint is included when it is that tree's.
+Result<Json> inclusion_proof_json(const LedgerData& data, uint64_t height,
+                                  std::optional<uint64_t> size);
+Result<Json> consistency_proof_json(const LedgerData& data, uint64_t old_size,
+                                    std::optional<uint64_t> size);
+
 }  // namespace opdbus::ledger

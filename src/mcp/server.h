@@ -1,61 +1,70 @@
-// The MCP server core (Model Context Protocol, JSON-RPC 2.0), independent of the transport:
-// handle() takes one parsed message and returns the response, if the message wants one.
-// Protocol revision 2025-11-25, negotiating down to 2025-06-18 and 2024-11-05. Tools are
-// generated from the plugin descriptors (one schema, never a hand-written copy).
+// The MCP server core (Model Context Protocol over JSON-RPC 2.0), independent of the transport:
+// sessions, protocol negotiation (2025-11-25, down to 2025-06-18 and 2024-11-05), and serving a
+// Catalogue of tools, resources and prompts, optionally behind four meta-tools (compact mode).
 // Invariants: malformed input gets the JSON-RPC error it deserves (-32700 parse, -32600 invalid
 // request, -32601 unknown method, -32602 bad params), never an exception or a crash; a tool that
-// fails answers isError with the reason, so the agent can read it.
+// fails or is refused answers isError with the reason, so the agent can read it; handle() may be
+// called from several threads at once (the catalogue's handlers serialise what they share).
 #pragma once
 
-#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "base/json_util.h"
-#include "base/result.h"
-#include "engine/context.h"
+#include "mcp/protocol.h"
 
 namespace opdbus::mcp {
 
-inline constexpr const char* kLatestProtocol = "2025-11-25";
-
-struct Tool {
-  std::string name;
-  std::string title;
-  std::string description;
-  Json input_schema;
-  Json output_schema;
-  bool read_only = true;
-  bool destructive = false;
-  bool idempotent = true;
-  std::function<Result<Json>(const Json& arguments)> run;  // the structured result
+struct ServerOptions {
+  bool compact = false;  // list_tools/search_tools/get_tool_schema/execute_tool only
+  std::string name = "op-dbus";
+  std::string version = "0.1";
 };
 
 class Server {
  public:
-  explicit Server(Context& context);
+  Server(Catalogue catalogue, ServerOptions options);
 
-  // A response for a request; nothing for a notification or a response.
-  std::optional<Json> handle(const Json& message);
-  // The same for a raw line: a line that is not JSON gets the parse error.
-  std::optional<Json> handle_text(std::string_view text);
+  std::shared_ptr<Session> open_session(Principal principal);
+  std::shared_ptr<Session> find_session(const std::string& id) const;
+  bool close_session(const std::string& id);
 
-  const std::vector<Tool>& tools() const { return tools_; }
-  const std::string& protocol_version() const { return protocol_; }
+  // The response to one message, if it wants one. `send` carries what the handler sends the
+  // client while it works (progress, log messages, requests to the client).
+  std::optional<Json> handle(Session& session, const Json& message, const Outlet& outlet);
+  // The same for raw text: text that is not JSON gets the parse error.
+  std::optional<Json> handle_text(Session& session, std::string_view text, const Outlet& outlet);
+
+  // Asks the catalogue what changed and notifies the sessions subscribed to it.
+  void poll_changes();
+
+  const Catalogue& catalogue() const { return catalogue_; }
+  static bool supports_protocol(const std::string& version);
 
  private:
-  Result<Json> dispatch(const std::string& method, const Json& params);
-  Result<Json> initialize(const Json& params);
-  Json list_tools() const;
-  Result<Json> call_tool(const Json& params);
-  void add_plugin_tools();
-  void add_ledger_tools();
+  Result<Json> dispatch(Session& session, const std::string& method, const Json& params,
+                        const Json& id, const Outlet& outlet);
+  Result<Json> initialize(Session& session, const Json& params);
+  Json list_tools(const Session& session) const;
+  Result<Json> call_tool(Session& session, const Json& params, const Json& id,
+                         const Outlet& outlet);
+  Result<ToolOutput> run_tool(const Tool& tool, Call& call) const;
+  Result<Json> read_resource(const Json& params) const;
+  Result<Json> get_prompt(const Json& params) const;
+  Result<Json> complete(const Json& params) const;
+  Result<Json> subscribe(Session& session, const Json& params, bool on);
+  void cancel(const Session& session, const Json& params);
+  const Tool* find_tool(const std::string& name) const;
+  std::vector<Tool> meta_tools() const;
 
-  Context& context_;
-  std::vector<Tool> tools_;
-  std::string protocol_ = kLatestProtocol;
+  Catalogue catalogue_;
+  ServerOptions options_;
+  std::vector<Tool> meta_tools_;
+  mutable std::mutex mutex_;  // sessions_ and in_flight_
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> in_flight_;  // by session + id
 };
 
 }  // namespace opdbus::mcp
