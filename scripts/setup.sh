@@ -16,8 +16,10 @@ PACKAGES=(
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not
 # start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
 TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping
-  openssl curl)
+  openssl curl nodejs chromium)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
+# Debian's npm, unless an npm came with another nodejs build already installed.
+[ "${1:-}" = --all ] && ! command -v npm >/dev/null && PACKAGES+=(npm)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -40,4 +42,14 @@ if [ "${1:-}" = --all ]; then
   cmake --build build
 else
   cmake --build build --target op-dbus
+fi
+
+if [ "${1:-}" = --all ]; then
+  # The npm tools of the MCP and web UI tests (conformance suite, SDK client, playwright-core,
+  # a Node 22 binary), pinned by tests/node/package-lock.json.
+  installed=tests/node/node_modules/.package-lock.json
+  if [ ! -f "$installed" ] || [ tests/node/package-lock.json -nt "$installed" ]; then
+    echo "==> npm test tools (tests/node)"
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi

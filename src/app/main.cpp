@@ -115,6 +115,13 @@ int main(int argc, char** argv) {
   run->add_option("--snapshot-interval", snapshot_interval,
                   "seconds between scheduled snapshots (0: none)")
       ->check(CLI::Range(0, 31536000));
+  run->add_option("--mcp", daemon_options.mcp_address,
+                  "serve MCP (Streamable HTTP at /mcp) and the web UI (at /) on ADDRESS:PORT");
+  std::string mcp_config_file;
+  run->add_option("--mcp-config", mcp_config_file,
+                  "MCP config: bearer tokens and their tools, allowed origins, D-Bus method tools");
+  run->add_option("--web", daemon_options.web_root, "the web UI's files")
+      ->default_val(OPDBUS_WEB_DIR);
   auto* mcp = app.add_subcommand("mcp", "the Model Context Protocol server for AI agents");
   mcp->require_subcommand(1);
   auto* mcp_serve = mcp->add_subcommand("serve", "serve MCP over stdio or Streamable HTTP");
@@ -167,7 +174,7 @@ int main(int argc, char** argv) {
   daemon_options.policy.fight_window =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(fight_window));
-  if (*run) return cli::run_daemon(context, daemon_options);
+  if (*run) return cli::run_daemon(context, daemon_options, mcp_config_file);
   if (*mcp_serve) return cli::run_mcp(context, mcp_args);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);

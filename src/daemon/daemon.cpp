@@ -17,10 +17,13 @@
 
 #include "api/dbus/manager_service.h"
 #include "base/fs.h"
+#include "daemon/loop_tasks.h"
 #include "daemon/metrics.h"
 #include "engine/engine.h"
 #include "engine/record.h"
 #include "engine/state_file.h"
+#include "mcp/host.h"
+#include "mcp/http.h"
 
 namespace opdbus::daemon {
 namespace {
@@ -69,6 +72,10 @@ class Daemon {
  public:
   Daemon(Context& context, DaemonOptions options)
       : context_(context), options_(std::move(options)), reconciler_(options_.policy) {}
+  ~Daemon() {
+    tasks_.close();
+    if (mcp_transport_) mcp_transport_->stop();
+  }
 
   Status start() {
     context_.interface = "daemon";
@@ -87,6 +94,8 @@ class Daemon {
     if (sd_watchdog_enabled(0, &usec) > 0) watchdog_interval_ = std::chrono::microseconds(usec / 2);
     if (!options_.metrics_address.empty())
       metrics_server_ = TRY(MetricsServer::start(options_.metrics_address, metrics_));
+    TRY(tasks_.open());
+    if (!options_.mcp_address.empty()) TRY(serve_mcp());
     update_ledger_height();
     notify_status("READY=1");
     return ok();
@@ -96,20 +105,40 @@ class Daemon {
     for (;;) {
       drain();  // what the connections already buffered would not wake poll(2)
       arm_timer();
-      std::vector<pollfd> fds = {
-          {signals_.get(), POLLIN, 0}, {timer_.get(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
+      std::vector<pollfd> fds = {{signals_.get(), POLLIN, 0},
+                                 {timer_.get(), POLLIN, 0},
+                                 {inotify_.get(), POLLIN, 0},
+                                 {tasks_.fd(), POLLIN, 0}};
       if (bus_) fds.push_back({bus_->fd(), bus_->poll_events(), 0});
       for (const auto& [plugin, watch] : watches_) fds.push_back({watch->fd(), POLLIN, 0});
       if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
         return fail(ErrorCode::internal, "poll: {}", errno_text(errno));
       if ((fds[0].revents & POLLIN) && !handle_signals()) return ok();
       if (fds[2].revents & POLLIN) handle_state_file_events();
+      if (fds[3].revents & POLLIN) tasks_.run_pending();
       drain();
       handle_timers();
     }
   }
 
  private:
+  // MCP for agents and the web UI; its engine work runs here, on the loop thread.
+  Status serve_mcp() {
+    auto address = TRY(mcp::parse_listen_address(options_.mcp_address));
+    mcp_host_ = std::make_unique<mcp::Host>(
+        context_, options_.mcp_config.host,
+        [this](const std::function<void()>& work) { tasks_.run(work); });
+    mcp_server_ = std::make_unique<mcp::Server>(mcp_host_->catalogue(), mcp::ServerOptions{});
+    mcp::HttpOptions http;
+    http.address = address.first;
+    http.port = address.second;
+    http.config = options_.mcp_config;
+    http.web_root = options_.web_root;
+    mcp_transport_ = TRY(mcp::HttpTransport::start(*mcp_server_, std::move(http)));
+    spdlog::info("MCP on {}", mcp_transport_->url());
+    return ok();
+  }
+
   void notify_status(const std::string& extra) {
     auto status =
         fmt::format("STATUS=managing {} plugin(s), {} drift event(s), {} re-apply(s)",
@@ -407,6 +436,10 @@ class Daemon {
   Clock::time_point last_keepalive_ = Clock::now();
   Metrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;  // stopped before metrics_ goes
+  LoopTasks tasks_;
+  std::unique_ptr<mcp::Host> mcp_host_;
+  std::unique_ptr<mcp::Server> mcp_server_;
+  std::unique_ptr<mcp::HttpTransport> mcp_transport_;  // stopped first, in ~Daemon
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // reported. SIGHUP or a change of a state file reloads and applies it as one transaction. It also
 // serves org.opdbus.Manager1 when a bus is reachable, takes scheduled snapshots (with
 // retention), talks to systemd (sd_notify READY/STATUS/WATCHDOG) and serves Prometheus
-// metrics on a loopback port when asked.
+// metrics on a loopback port when asked, and MCP over Streamable HTTP (with the web UI): those
+// requests run on the daemon's thread, handed over through LoopTasks.
 // Invariants: one thread does all the work, waiting in one poll(2) (no polling intervals); the
 // metrics thread only reads atomics; watches are RAII and replaced on reload, so reloads leak
 // no descriptors.
@@ -19,6 +20,7 @@
 #include "base/result.h"
 #include "daemon/reconciler.h"
 #include "engine/context.h"
+#include "mcp/config.h"
 
 namespace opdbus::daemon {
 
@@ -27,6 +29,9 @@ struct DaemonOptions {
   std::chrono::seconds snapshot_interval{3600};  // 0: no scheduled snapshots
   std::string metrics_address;                   // loopback ADDRESS:PORT for /metrics; "": none
   ReconcilePolicy policy;
+  std::string mcp_address;  // ADDRESS:PORT for MCP over Streamable HTTP (and the web UI); "": none
+  mcp::McpConfig mcp_config;
+  std::filesystem::path web_root;
 };
 
 // Runs until SIGTERM or SIGINT; fails only when it cannot start.

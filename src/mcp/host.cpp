@@ -48,7 +48,7 @@ Host::Host(Context& context, HostOptions options, Executor executor)
 
 Result<Json> Host::exclusive(const Session& session,
                              const std::function<Result<Json>()>& operation) {
-  Result<Json> result = Json();
+  Result<Json> result = fail(ErrorCode::unavailable, "op-dbus is stopping");
   executor_([&] {
     auto interface = "mcp:" + session.client_name();
     auto actor = ledger::current_actor(interface);

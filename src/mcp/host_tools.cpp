@@ -124,7 +124,7 @@ ToolOutput apply_output(Json rendered) {
                                   std::string(outcome == "rolled_back"
                                                   ? "was rolled back; the host is as it was: "
                                                   : "the rollback failed too; inspect the host: ") +
-                                  rendered.value("failure", ""));
+                                  rendered.value("error", ""));
   output.structured = std::move(rendered);
   return output;
 }

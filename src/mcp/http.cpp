@@ -288,7 +288,10 @@ void HttpTransport::State::handle_post(const httplib::Request& request,
   std::shared_ptr<Channels> channels;
   if (initialize) {
     auto principal = principal_of(request);
-    if (!principal) return reply_error(response, 401, kInvalidRequest, principal.error().message);
+    if (!principal) {
+      response.set_header("WWW-Authenticate", "Bearer");
+      return reply_error(response, 401, kInvalidRequest, principal.error().message);
+    }
     channels = open_channels(*principal);
     response.set_header("Mcp-Session-Id", channels->session->id());
   } else if (!(channels = session_for(request, response))) {
