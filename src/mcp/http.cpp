@@ -447,6 +447,10 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::start(Server& server, Http
   self.http.Post("/mcp", versioned(&State::handle_post));
   self.http.Get("/mcp", versioned(&State::handle_get));
   self.http.Delete("/mcp", versioned(&State::handle_delete));
+  for (const auto& [extension, type] :
+       {std::pair{"html", "text/html; charset=utf-8"}, std::pair{"js", "text/javascript"},
+        std::pair{"css", "text/css"}, std::pair{"svg", "image/svg+xml"}})
+    self.http.set_file_extension_and_mimetype_mapping(extension, type);
   if (!self.options.web_root.empty() &&
       !self.http.set_mount_point("/", self.options.web_root.string()))
     return fail(ErrorCode::invalid_input, "web UI directory {} not found",
