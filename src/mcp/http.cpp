@@ -427,6 +427,9 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::start(Server& server, Http
                 self.options.address);
   self.http.new_task_queue = [] { return new httplib::ThreadPool(64); };
   self.http.set_payload_max_length(self.options.max_body);
+  // Events go out as they happen (no Nagle delay behind a small chunk) on long-lived connections.
+  self.http.set_tcp_nodelay(true);
+  self.http.set_keep_alive_max_count(10000);
   self.http.set_pre_routing_handler([&self](const auto& request, auto& response) {
     if (self.trusted_origin(request)) return httplib::Server::HandlerResponse::Unhandled;
     reply_error(response, 403, kInvalidRequest, "forbidden: untrusted Host or Origin");
