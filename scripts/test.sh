@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> clang-format check"
-find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+find src tests bench -path tests/node -prune -o \( -name '*.cpp' -o -name '*.h' \) -print | xargs clang-format --dry-run --Werror
 
 echo "==> unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOPDBUS_SANITIZE=ON -DOPDBUS_BUILD_BENCH=OFF >/dev/null
@@ -26,6 +26,28 @@ if ! OPDBUS_FUZZ_SEEDS=$corpus build-fuzz/tests/fuzz/fuzz_ledger -print_final_st
   exit 1
 fi
 grep -E 'stat::(number_of_executed_units|new_units_added)' "$corpus/log"
+
+echo "==> fuzzing the MCP server core (libFuzzer, ${OPDBUS_MCP_FUZZ_SECONDS:-20} s)"
+cmake --build build-fuzz --target fuzz_mcp
+mcp_corpus=$corpus/mcp
+mkdir -p "$mcp_corpus"
+seed=0
+for message in \
+  '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}}}}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","items":[1]},"_meta":{"progressToken":1}}}' \
+  '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"execute_tool","arguments":{"name":"echo","arguments":{}}}}' \
+  '{"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"p","arguments":{"x":"1"}}}' \
+  '{"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"p"},"argument":{"name":"x","value":""}}}' \
+  '{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"test://one"}}' \
+  '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}'; do
+  printf '%s' "$message" >"$mcp_corpus/seed$((seed++))"
+done
+if ! build-fuzz/tests/fuzz/fuzz_mcp -print_final_stats=1 -max_len=4096 \
+  -max_total_time="${OPDBUS_MCP_FUZZ_SECONDS:-20}" "$mcp_corpus" >"$corpus/mcp.log" 2>&1; then
+  tail -n 40 "$corpus/mcp.log"
+  exit 1
+fi
+grep -E 'stat::(number_of_executed_units|new_units_added)' "$corpus/mcp.log"
 
 echo "==> unit and integration tests (Release)"
 cmake --build build

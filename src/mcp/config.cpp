@@ -12,9 +12,11 @@ namespace {
 Status only_keys(const Json& object, std::initializer_list<const char*> allowed,
                  const std::string& where) {
   if (!object.is_object()) return fail(ErrorCode::invalid_input, "{} must be an object", where);
-  for (const auto& [key, value] : object.items())
+  for (const auto& item : object.items()) {
+    const auto& key = item.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* name) { return key == name; }))
       return fail(ErrorCode::invalid_input, "{}: unknown key '{}'", where, key);
+  }
   return ok();
 }
 

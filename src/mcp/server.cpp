@@ -101,9 +101,8 @@ std::optional<Json> Server::handle_text(Session& session, std::string_view text,
 std::optional<Json> Server::handle(Session& session, const Json& message, const Outlet& outlet) {
   if (message.is_array())
     return error_response(nullptr, kInvalidRequest, "batches are not part of MCP");
-  if (!message.is_object() || message.value("jsonrpc", "") != "2.0")
-    return error_response(message.is_object() ? message.value("id", Json()) : Json(),
-                          kInvalidRequest, "not a JSON-RPC 2.0 message");
+  if (!message.is_object() || !message.contains("jsonrpc") || message["jsonrpc"] != "2.0")
+    return error_response(nullptr, kInvalidRequest, "not a JSON-RPC 2.0 message");
   if (!message.contains("method")) {  // the client's answer to a request of ours
     if (message.contains("id") && message["id"].is_string())
       session.deliver_answer(message["id"].get<std::string>(), message);
@@ -117,7 +116,12 @@ std::optional<Json> Server::handle(Session& session, const Json& message, const 
     return error_response(id, kInvalidRequest, "method must be a string");
   auto params = message.value("params", Json::object());
   if (!params.is_object()) return error_response(id, kInvalidParams, "params must be an object");
-  auto result = dispatch(session, message["method"].get<std::string>(), params, id, outlet);
+  Result<Json> result = Json();
+  try {
+    result = dispatch(session, message["method"].get<std::string>(), params, id, outlet);
+  } catch (const Json::exception& error) {  // a member of the wrong JSON type in the params
+    result = fail(ErrorCode::invalid_input, "malformed params: {}", error.what());
+  }
   if (!request) return std::nullopt;  // notifications get no answer, even when they fail
   if (!result) return error_response(id, error_code_for(result.error()), result.error().describe());
   return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", *result}};

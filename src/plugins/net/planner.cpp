@@ -35,7 +35,7 @@ Json comparable_link(const Json& current) {
 
 class Planner {
  public:
-  Planner(const Json& current, const Json& desired) : current_(current), desired_(desired) {
+  Planner(const Json& current, const Json& desired) : desired_(desired) {
     for (const auto& link : current["interfaces"]) links_[link["name"].get<std::string>()] = link;
     for (const auto& route : current["routes"]) routes_[route_key(route)] = route;
     for (const auto& item : desired.value("interfaces", Json::array())) {
@@ -291,7 +291,6 @@ class Planner {
     }
   }
 
-  const Json& current_;
   const Json& desired_;
   std::map<std::string, Json> links_;
   std::map<std::string, Json> routes_;
