@@ -13,6 +13,7 @@
 #include "app/logging.h"
 #include "app/mcp_cli.h"
 #include "app/store_cli.h"
+#include "app/topology_cli.h"
 #include "engine/netns.h"
 #include "plugins/builtin.h"
 
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
   run->add_option("--snapshot-interval", snapshot_interval,
                   "seconds between scheduled snapshots (0: none)")
       ->check(CLI::Range(0, 31536000));
+  run->add_option("--config", daemon_options.config_file,
+                  "the daemon's config: placement (default /etc/op-dbus/config.json when it "
+                  "exists)");
   run->add_option("--mcp", daemon_options.mcp_address,
                   "serve MCP (Streamable HTTP at /mcp) and the web UI (at /) on ADDRESS:PORT");
   std::string mcp_config_file;
@@ -131,6 +135,8 @@ int main(int argc, char** argv) {
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
   auto store_commands = cli::add_store_commands(app, store_args);
+  cli::TopologyArgs topology_args;
+  auto topology_commands = cli::add_topology_commands(app, topology_args);
 
   try {
     app.parse(argc, argv);
@@ -143,6 +149,8 @@ int main(int argc, char** argv) {
   apply_options.verify = !no_verify;
   output.colour = !output.json && ::isatty(STDOUT_FILENO);
   cli::configure_logging(verbose);
+  if (app.got_subcommand("topology"))
+    return cli::run_topology(output, topology_commands, topology_args);
   if (*run && !verbose) spdlog::set_level(spdlog::level::info);  // the daemon's journal
 
   Context context;

@@ -17,6 +17,7 @@
 
 #include "api/dbus/manager_service.h"
 #include "base/fs.h"
+#include "daemon/config.h"
 #include "daemon/loop_tasks.h"
 #include "daemon/metrics.h"
 #include "engine/engine.h"
@@ -82,6 +83,8 @@ class Daemon {
     signals_ = TRY(blocked_signals());
     timer_ = TRY(new_timer());
     TRY(watch_state_files());
+    if (!options_.config_file.empty()) config_ = TRY(load_daemon_config(options_.config_file));
+    place_loop_thread();
     if (!options_.state_files.empty()) {
       document_ = TRY(load_documents(options_.state_files, context_.registry));
       apply_document("daemon.start");
@@ -122,6 +125,41 @@ class Daemon {
   }
 
  private:
+  // Binds the loop thread (all engine work, the ledger, later the vector index) to the node and
+  // L3 domain the placement policy picks; threads started later inherit it.
+  void place_loop_thread() {
+    auto hwloc = topology::Hwloc::system();
+    auto placement = hwloc ? topology::decide(hwloc->describe(), config_.placement)
+                           : make_failure(hwloc.error());
+    if (placement) {
+      if (auto applied = topology::apply_to_current_thread(*hwloc, *placement); !applied)
+        placement = make_failure(applied.error());
+    }
+    if (!placement) {
+      spdlog::warn("placement {} not applied: {}", config_.placement.describe(),
+                   placement.error().describe());
+    } else if (placement->active) {
+      spdlog::info("placement {}: NUMA node {}, CPUs {} ({})", config_.placement.describe(),
+                   placement->node, topology::cpu_list(placement->cpus), placement->reason);
+    } else {
+      spdlog::info("placement {}: none ({})", config_.placement.describe(), placement->reason);
+    }
+  }
+
+  void reload_config(const std::string& why) {
+    auto config = load_daemon_config(options_.config_file);
+    if (!config) {
+      spdlog::error("config reload refused, keeping the previous config: {}",
+                    config.error().describe());
+      record(store_record(context_, "daemon.config", Json::object(), Json::object(),
+                          {{"error", config.error().describe()}, {"trigger", why}}));
+      return;
+    }
+    config_ = std::move(*config);
+    spdlog::info("config reloaded ({})", why);
+    place_loop_thread();
+  }
+
   // MCP for agents and the web UI; its engine work runs here, on the loop thread.
   Status serve_mcp() {
     auto address = TRY(mcp::parse_listen_address(options_.mcp_address));
@@ -152,6 +190,7 @@ class Daemon {
     bool keep_running = true;
     while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
       if (info.ssi_signo == SIGHUP) {
+        if (!options_.config_file.empty()) reload_config("SIGHUP");
         reload("SIGHUP");
       } else {
         spdlog::info("signal {}: stopping", info.ssi_signo);
@@ -169,6 +208,8 @@ class Daemon {
     std::set<std::filesystem::path> directories;
     for (const auto& file : options_.state_files)
       directories.insert(std::filesystem::absolute(file).parent_path());
+    if (!options_.config_file.empty())
+      directories.insert(std::filesystem::absolute(options_.config_file).parent_path());
     for (const auto& directory : directories)
       if (inotify_add_watch(inotify_.get(), directory.c_str(),
                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0)
@@ -178,18 +219,22 @@ class Daemon {
 
   void handle_state_file_events() {
     alignas(inotify_event) char buffer[8192];
-    bool relevant = false;
+    bool relevant = false, config_changed = false;
     for (;;) {
       auto got = ::read(inotify_.get(), buffer, sizeof buffer);
       if (got <= 0) break;
       for (char* at = buffer; at < buffer + got;) {
         auto* event = reinterpret_cast<inotify_event*>(at);
-        if (event->len > 0 && (event->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
+        if (event->len > 0 && (event->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) {
           for (const auto& file : options_.state_files)
             if (file.filename() == event->name) relevant = true;
+          config_changed = config_changed || (!options_.config_file.empty() &&
+                                              options_.config_file.filename() == event->name);
+        }
         at += sizeof(inotify_event) + event->len;
       }
     }
+    if (config_changed) reload_config("config file changed");
     if (relevant) reload("state file changed");
   }
 
@@ -437,6 +482,7 @@ class Daemon {
   Metrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;  // stopped before metrics_ goes
   LoopTasks tasks_;
+  DaemonConfig config_;
   std::unique_ptr<mcp::Host> mcp_host_;
   std::unique_ptr<mcp::Server> mcp_server_;
   std::unique_ptr<mcp::HttpTransport> mcp_transport_;  // stopped first, in ~Daemon

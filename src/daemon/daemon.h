@@ -29,6 +29,7 @@ struct DaemonOptions {
   std::chrono::seconds snapshot_interval{3600};  // 0: no scheduled snapshots
   std::string metrics_address;                   // loopback ADDRESS:PORT for /metrics; "": none
   ReconcilePolicy policy;
+  std::filesystem::path config_file;  // the daemon's config (placement); empty: defaults
   std::string mcp_address;  // ADDRESS:PORT for MCP over Streamable HTTP (and the web UI); "": none
   mcp::McpConfig mcp_config;
   std::filesystem::path web_root;

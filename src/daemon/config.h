@@ -1,0 +1,22 @@
+// The daemon's own configuration file (JSON, `op-dbus run --config FILE`, default
+// /etc/op-dbus/config.json when it exists), re-read on SIGHUP and when the file changes:
+//   {"placement": "auto" | "off" | "node:N", "placement_device": "cuda0"}
+// Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
+// good configuration.
+#pragma once
+
+#include <filesystem>
+
+#include "base/result.h"
+#include "topology/placement.h"
+
+namespace opdbus::daemon {
+
+struct DaemonConfig {
+  topology::PlacementPolicy placement;
+};
+
+Result<DaemonConfig> parse_daemon_config(const Json& json);
+Result<DaemonConfig> load_daemon_config(const std::filesystem::path& file);
+
+}  // namespace opdbus::daemon
