@@ -11,7 +11,7 @@ PACKAGES=(
   libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev libbtrfs-dev btrfs-progs
   libsystemd-dev libexpat1-dev dbus-daemon tzdata libcpp-httplib-dev
-  libhwloc-dev
+  libhwloc-dev libzstd-dev libxxhash-dev libopenblas-dev libhnswlib-dev
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not

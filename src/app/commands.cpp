@@ -20,38 +20,6 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section; "*"
-// stands for every array item or every member of an object.
-void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
-  if (at + 1 == tokens.size()) {
-    if (node.is_object()) node.erase(tokens[at]);
-    return;
-  }
-  if (tokens[at] == "*" && (node.is_array() || node.is_object())) {
-    for (auto& item : node) erase_pointer_pattern(item, tokens, at + 1);
-  } else if (node.is_object() && node.contains(tokens[at])) {
-    erase_pointer_pattern(node[tokens[at]], tokens, at + 1);
-  }
-}
-
-Json strip_read_only(Json document, const Registry& registry) {
-  for (auto& [name, section] : document["plugins"].items()) {
-    const auto* plugin = registry.find(name);
-    if (!plugin) continue;
-    for (const auto& pattern : plugin->descriptor().read_only_fields) {
-      std::vector<std::string> tokens;
-      for (size_t start = 1; start <= pattern.size();) {
-        auto end = pattern.find('/', start);
-        if (end == std::string::npos) end = pattern.size();
-        tokens.push_back(pattern.substr(start, end - start));
-        start = end + 1;
-      }
-      if (!tokens.empty()) erase_pointer_pattern(section, tokens, 0);
-    }
-  }
-  return document;
-}
-
 void note_unavailable(const HostState& state) {
   for (const auto& [name, why] : state.unavailable)
     fmt::print(stderr, "op-dbus: note: {} left out: {}\n", name, why);
@@ -208,7 +176,7 @@ int run_init(Context& context, const Output& output, bool introspect, const std:
     auto state = engine.query(std::nullopt);
     if (!state) return report_error(state.error());
     note_unavailable(*state);
-    document = strip_read_only(state->document, context.registry);
+    document = without_read_only(state->document, context.registry);
   }
   if (out_file.empty() || out_file == "-") {
     print_json(document);

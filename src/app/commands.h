@@ -17,6 +17,7 @@ enum ExitCode : int {
   kChangesPending = 3,  // diff / apply --dry-run: changes would be made
   kRollbackFailed = 4,  // the operation failed and the rollback failed too: inspect the host
   kBusy = 5,            // another operation holds the state (pending commit, lock)
+  kAnomalies = 6,       // anomaly scan: states unlike the baseline were found (and recorded)
 };
 
 struct Output {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "app/anomaly_cli.h"
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "app/ledger_cli.h"
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
   auto ledger_commands = cli::add_ledger_commands(app, ledger_args);
   cli::StoreArgs store_args;
   auto store_commands = cli::add_store_commands(app, store_args);
+  cli::AnomalyArgs anomaly_args;
+  auto anomaly_commands = cli::add_anomaly_commands(app, anomaly_args);
   cli::TopologyArgs topology_args;
   auto topology_commands = cli::add_topology_commands(app, topology_args);
 
@@ -186,6 +189,8 @@ int main(int argc, char** argv) {
   if (*mcp_serve) return cli::run_mcp(context, mcp_args);
   if (app.got_subcommand("snapshot") || app.got_subcommand("retention"))
     return cli::run_store(context, output, store_commands, store_args);
+  if (app.got_subcommand("anomaly"))
+    return cli::run_anomaly(context, output, anomaly_commands, anomaly_args);
   if (app.got_subcommand("ledger"))
     return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;

@@ -1,12 +1,12 @@
 // `op-dbus mcp serve`; see mcp_cli.h.
 #include "app/mcp_cli.h"
 
-#include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
 
 #include "app/commands.h"
+#include "base/signal_pipe.h"
 #include "mcp/config.h"
 #include "mcp/host.h"
 #include "mcp/http.h"
@@ -47,12 +47,8 @@ int run_mcp(Context& context, const McpArgs& args) {
   }
   auto address = mcp::parse_listen_address(args.http);
   if (!address) return report_error(address.error());
-  // Signals are taken by sigwait below, never by a serving thread.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto signals = SignalPipe::install({SIGINT, SIGTERM});
+  if (!signals) return report_error(signals.error());
   auto transport = mcp::HttpTransport::start(
       server, {.address = address->first,
                .port = address->second,
@@ -60,8 +56,7 @@ int run_mcp(Context& context, const McpArgs& args) {
                .web_root = std::filesystem::exists(args.web_root) ? args.web_root : ""});
   if (!transport) return report_error(transport.error());
   fmt::print(stderr, "op-dbus: MCP on {}\n", (*transport)->url());
-  int signal = 0;
-  sigwait(&signals, &signal);
+  (*signals)->wait();
   (*transport)->stop();
   return kOk;
 }

@@ -1,22 +1,59 @@
 // The daemon's configuration file; see config.h.
 #include "daemon/config.h"
 
+#include <algorithm>
+
 #include "base/fs.h"
 
 namespace opdbus::daemon {
 
+namespace {
+
+Status only_keys(const Json& object, std::initializer_list<const char*> known,
+                 const std::string& where) {
+  if (!object.is_object()) return fail(ErrorCode::invalid_input, "{} must be a JSON object", where);
+  for (const auto& item : object.items())
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return item.key() == k; }))
+      return fail(ErrorCode::invalid_input, "{}: unknown key '{}'", where, item.key());
+  return ok();
+}
+
+Result<double> similarity(const Json& value, const std::string& where) {
+  if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1)
+    return fail(ErrorCode::invalid_input, "{} must be a number from 0 to 1", where);
+  return value.get<double>();
+}
+
+Status parse_anomaly(const Json& json, DaemonConfig& config) {
+  TRY(only_keys(json, {"threshold", "plugins", "sample_interval"}, "anomaly"));
+  if (json.contains("threshold"))
+    config.anomaly.threshold = TRY(similarity(json["threshold"], "anomaly.threshold"));
+  auto plugins = json.value("plugins", Json::object());
+  if (!plugins.is_object())
+    return fail(ErrorCode::invalid_input, "anomaly.plugins must be an object");
+  for (const auto& item : plugins.items())
+    config.anomaly.per_plugin[item.key()] =
+        TRY(similarity(item.value(), "anomaly.plugins." + item.key()));
+  if (json.contains("sample_interval")) {
+    const auto& interval = json["sample_interval"];
+    if (!interval.is_number_integer() || interval.get<int64_t>() < 0)
+      return fail(ErrorCode::invalid_input, "anomaly.sample_interval must be seconds (0: none)");
+    config.sample_interval = std::chrono::seconds(interval.get<int64_t>());
+  }
+  return ok();
+}
+
+}  // namespace
+
 Result<DaemonConfig> parse_daemon_config(const Json& json) {
-  if (!json.is_object()) return fail(ErrorCode::invalid_input, "the config must be a JSON object");
-  for (const auto& item : json.items())
-    if (item.key() != "placement" && item.key() != "placement_device")
-      return fail(ErrorCode::invalid_input, "unknown key '{}' (known: placement, placement_device)",
-                  item.key());
+  TRY(only_keys(json, {"placement", "placement_device", "anomaly"}, "the config"));
   for (const char* key : {"placement", "placement_device"})
     if (json.contains(key) && !json[key].is_string())
       return fail(ErrorCode::invalid_input, "{} must be a string", key);
   DaemonConfig config;
   config.placement = TRY(topology::PlacementPolicy::parse(json.value("placement", "auto"),
                                                           json.value("placement_device", "")));
+  if (json.contains("anomaly")) TRY(parse_anomaly(json["anomaly"], config));
   return config;
 }
 

@@ -1,19 +1,25 @@
 // The daemon's own configuration file (JSON, `op-dbus run --config FILE`, default
 // /etc/op-dbus/config.json when it exists), re-read on SIGHUP and when the file changes:
-//   {"placement": "auto" | "off" | "node:N", "placement_device": "cuda0"}
+//   {"placement": "auto" | "off" | "node:N", "placement_device": "cuda0",
+//    "anomaly": {"threshold": 0.85, "plugins": {"systemd": 0.9}, "sample_interval": 300}}
 // Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
 // good configuration.
 #pragma once
 
 #include <filesystem>
 
+#include <chrono>
+
 #include "base/result.h"
+#include "ml/anomaly.h"
 #include "topology/placement.h"
 
 namespace opdbus::daemon {
 
 struct DaemonConfig {
   topology::PlacementPolicy placement;
+  ml::AnomalyConfig anomaly;
+  std::chrono::seconds sample_interval{300};  // state samples for anomaly detection; 0: none
 };
 
 Result<DaemonConfig> parse_daemon_config(const Json& json);

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 
@@ -17,9 +16,11 @@
 
 #include "api/dbus/manager_service.h"
 #include "base/fs.h"
+#include "base/signal_pipe.h"
 #include "daemon/config.h"
 #include "daemon/loop_tasks.h"
 #include "daemon/metrics.h"
+#include "engine/anomalies.h"
 #include "engine/engine.h"
 #include "engine/record.h"
 #include "engine/state_file.h"
@@ -30,17 +31,6 @@ namespace opdbus::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Result<UniqueFd> blocked_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
-  if (sigprocmask(SIG_BLOCK, &signals, nullptr) != 0)
-    return fail(ErrorCode::internal, "sigprocmask: {}", errno_text(errno));
-  int fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0) return fail(ErrorCode::internal, "signalfd: {}", errno_text(errno));
-  return UniqueFd(fd);
-}
 
 Result<UniqueFd> new_timer() {
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -80,11 +70,12 @@ class Daemon {
 
   Status start() {
     context_.interface = "daemon";
-    signals_ = TRY(blocked_signals());
+    signals_ = TRY(SignalPipe::install({SIGTERM, SIGINT, SIGHUP}));
     timer_ = TRY(new_timer());
     TRY(watch_state_files());
     if (!options_.config_file.empty()) config_ = TRY(load_daemon_config(options_.config_file));
     place_loop_thread();
+    open_anomalies();
     if (!options_.state_files.empty()) {
       document_ = TRY(load_documents(options_.state_files, context_.registry));
       apply_document("daemon.start");
@@ -93,6 +84,7 @@ class Daemon {
     serve_bus();
     if (options_.snapshot_interval.count() > 0)
       next_snapshot_ = Clock::now() + options_.snapshot_interval;
+    schedule_sample();
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0) watchdog_interval_ = std::chrono::microseconds(usec / 2);
     if (!options_.metrics_address.empty())
@@ -108,7 +100,7 @@ class Daemon {
     for (;;) {
       drain();  // what the connections already buffered would not wake poll(2)
       arm_timer();
-      std::vector<pollfd> fds = {{signals_.get(), POLLIN, 0},
+      std::vector<pollfd> fds = {{signals_->fd(), POLLIN, 0},
                                  {timer_.get(), POLLIN, 0},
                                  {inotify_.get(), POLLIN, 0},
                                  {tasks_.fd(), POLLIN, 0}};
@@ -158,6 +150,8 @@ class Daemon {
     config_ = std::move(*config);
     spdlog::info("config reloaded ({})", why);
     place_loop_thread();
+    open_anomalies();
+    schedule_sample();
   }
 
   // MCP for agents and the web UI; its engine work runs here, on the loop thread.
@@ -186,14 +180,13 @@ class Daemon {
 
   // Reads every pending signal; false when the daemon should stop.
   bool handle_signals() {
-    signalfd_siginfo info;
     bool keep_running = true;
-    while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
-      if (info.ssi_signo == SIGHUP) {
+    while (auto signal = signals_->next()) {
+      if (*signal == SIGHUP) {
         if (!options_.config_file.empty()) reload_config("SIGHUP");
         reload("SIGHUP");
       } else {
-        spdlog::info("signal {}: stopping", info.ssi_signo);
+        spdlog::info("signal {}: stopping", *signal);
         sd_notify(0, "STOPPING=1");
         keep_running = false;
       }
@@ -268,6 +261,64 @@ class Daemon {
       spdlog::error("{}: {}", action, result->failure);
     else
       spdlog::info("{}: {} change(s) applied", action, result->plan.enforce_count());
+    if (result && result->failure.empty()) observe(declared_plugins(), "apply");
+  }
+
+  std::vector<std::string> declared_plugins() const {
+    std::vector<std::string> plugins;
+    if (document_)
+      for (const auto& item : document_->plugins().items()) plugins.push_back(item.key());
+    return plugins;
+  }
+
+  // The vector store and baseline; without them the daemon still runs, without anomaly checks.
+  void open_anomalies() {
+    auto opened = Anomalies::open(context_, config_.anomaly);
+    if (!opened) {
+      spdlog::warn("anomaly detection off: {}", opened.error().describe());
+      return;
+    }
+    anomalies_ = std::move(*opened);
+  }
+
+  void schedule_sample() {
+    next_sample_.reset();
+    sample_source_ = "sample";
+    if (config_.sample_interval.count() > 0) next_sample_ = Clock::now() + config_.sample_interval;
+  }
+
+  // After drift: observe the state a moment later, off the repair path (a full query of a large
+  // plugin takes a while), with drift as the occasion.
+  void sample_soon(const std::string& source) {
+    if (!anomalies_) return;
+    auto soon = Clock::now() + kSettle;
+    if (!next_sample_ || soon < *next_sample_) next_sample_ = soon;
+    sample_source_ = source;
+  }
+
+  // Embeds the state of `plugins` as the daemon plans them (scoped to what is declared, which is
+  // cheap: the cost of a drift check) and compares each resource with what has been seen;
+  // anomalies are recorded in the ledger by Anomalies. `op-dbus anomaly scan` looks at everything.
+  void observe(const std::vector<std::string>& plugins, const std::string& source) {
+    if (!anomalies_ || plugins.empty() || !document_) return;
+    Engine engine(context_);
+    Json states = Json::object();
+    for (const auto& plugin : plugins) {
+      auto plan = engine.plan(*document_, plugin);
+      if (plan && !plan->plugins.empty()) states[plugin] = plan->plugins.front().current;
+    }
+    auto found = anomalies_->observe(states, source, false);
+    if (!found) {
+      spdlog::warn("anomaly check ({}): {}", source, found.error().describe());
+      return;
+    }
+    for (const auto& verdict : *found) {
+      ++metrics_.anomalies;
+      spdlog::warn("anomaly in {} {}: similarity {:.3f} below {:.2f} ({})", verdict.plugin,
+                   verdict.resource.empty() ? "(whole state)" : verdict.resource,
+                   verdict.similarity, verdict.threshold, source);
+    }
+    update_ledger_height();
   }
 
   void restart_watches() {
@@ -365,6 +416,7 @@ class Daemon {
       if (when && (!wake || *when < *wake)) wake = when;
     };
     earliest(next_snapshot_);
+    earliest(next_sample_);
     earliest(last_keepalive_ + kKeepalive);
     for (const auto& [name, retry] : watch_retries_) earliest(retry.at);
     if (watchdog_interval_.count() > 0) earliest(last_watchdog_ + watchdog_interval_);
@@ -393,6 +445,10 @@ class Daemon {
         spdlog::warn("scheduled snapshot: {}", snapshot.error().describe());
       next_snapshot_ = now + options_.snapshot_interval;
     }
+    if (next_sample_ && now >= *next_sample_) {
+      observe(declared_plugins(), sample_source_);
+      schedule_sample();
+    }
     if (watchdog_interval_.count() > 0 && now >= last_watchdog_ + watchdog_interval_) {
       sd_notify(0, "WATCHDOG=1");
       last_watchdog_ = now;
@@ -415,6 +471,7 @@ class Daemon {
     if (changes.empty()) return;
     ++metrics_.drift_events;
     record(drift_record(context_, plugin, changes, due.events, due.origin));
+    sample_soon("drift");
     if (plan->enforce_count() == 0) return;
     if (!reconciler_.may_enforce(plugin, Clock::now())) {
       spdlog::warn(
@@ -473,8 +530,13 @@ class Daemon {
   std::map<std::string, WatchRetry> watch_retries_;
   std::unique_ptr<dbus::Bus> bus_;
   std::unique_ptr<api::ManagerService> service_;
-  UniqueFd signals_, timer_, inotify_;
+  std::unique_ptr<SignalPipe> signals_;
+  UniqueFd timer_, inotify_;
   std::optional<Clock::time_point> next_snapshot_;
+  std::optional<Clock::time_point> next_sample_;
+  std::string sample_source_ = "sample";
+  static constexpr std::chrono::seconds kSettle{1};
+  std::unique_ptr<Anomalies> anomalies_;
   std::chrono::microseconds watchdog_interval_{0};
   Clock::time_point last_watchdog_ = Clock::now();
   static constexpr std::chrono::seconds kKeepalive{5};

@@ -32,6 +32,7 @@ std::string Metrics::render() const {
   counter(out, "opdbus_applies_total", "State applies (start, reloads, re-applies).", applies);
   counter(out, "opdbus_drift_events_total", "Drift checks that found the host changed.",
           drift_events);
+  counter(out, "opdbus_anomalies_total", "Observed states unlike the baseline.", anomalies);
   counter(out, "opdbus_reapplies_total", "Re-applies of enforce items after drift.", reapplies);
   counter(out, "opdbus_reload_failures_total", "State files refused on reload.", reload_failures);
   out += fmt::format(

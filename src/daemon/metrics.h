@@ -25,6 +25,7 @@ struct Metrics {
   std::atomic<uint64_t> drift_events{0};     // drift checks that found differences
   std::atomic<uint64_t> reapplies{0};        // re-applies of enforce items
   std::atomic<uint64_t> reload_failures{0};  // state files refused on reload
+  std::atomic<uint64_t> anomalies{0};        // states unlike the baseline
   std::atomic<uint64_t> ledger_height{0};
   // Reconcile latency: from the first watch event of a drift to the end of its re-apply.
   std::array<std::atomic<uint64_t>, kLatencyBuckets.size()> latency_buckets{};

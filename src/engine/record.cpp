@@ -143,6 +143,17 @@ ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecor
   return draft;
 }
 
+ledger::BlockDraft anomaly_record(const Context& context, const ml::Verdict& verdict,
+                                  const std::string& source) {
+  auto draft = base_record(context, "anomaly");
+  draft.plugins.push_back(verdict.plugin);
+  draft.result = {{"outcome", "detected"}};
+  auto details = verdict.to_json();
+  details["source"] = source;
+  draft.refs.update(details);
+  return draft;
+}
+
 ledger::BlockDraft store_record(const Context& context, std::string action, Json before, Json after,
                                 Json refs) {
   auto draft = base_record(context, std::move(action));

@@ -12,6 +12,7 @@
 #include "engine/context.h"
 #include "engine/engine.h"
 #include "ledger/block.h"
+#include "ml/anomaly.h"
 
 namespace opdbus {
 
@@ -32,6 +33,10 @@ ledger::BlockDraft commit_record(const Context& context, const CheckpointRecord&
 ledger::BlockDraft rollback_record(const Context& context, const CheckpointRecord& record,
                                    Json before, size_t writes, const std::string& reason,
                                    const Json& refs);
+// An anomaly found by the detector: the plugin and resource, score, similarity and threshold, the
+// most similar normal state and what was being observed (apply, drift, sample, scan).
+ledger::BlockDraft anomaly_record(const Context& context, const ml::Verdict& verdict,
+                                  const std::string& source);
 // A block for an action on op-dbus's own records (snapshots, retention).
 ledger::BlockDraft store_record(const Context& context, std::string action, Json before, Json after,
                                 Json refs);

@@ -220,4 +220,40 @@ Result<StateDocument> load_state_document(const std::string& path, const Registr
   return document;
 }
 
+namespace {
+
+// Removes the descriptor's read-only fields ("/interfaces/*/index") from a plugin section; "*"
+// stands for every array item or every member of an object.
+void erase_pointer_pattern(Json& node, const std::vector<std::string>& tokens, size_t at) {
+  if (at + 1 == tokens.size()) {
+    if (node.is_object()) node.erase(tokens[at]);
+    return;
+  }
+  if (tokens[at] == "*" && (node.is_array() || node.is_object())) {
+    for (auto& item : node) erase_pointer_pattern(item, tokens, at + 1);
+  } else if (node.is_object() && node.contains(tokens[at])) {
+    erase_pointer_pattern(node[tokens[at]], tokens, at + 1);
+  }
+}
+
+}  // namespace
+
+Json without_read_only(Json document, const Registry& registry) {
+  for (auto& [name, section] : document["plugins"].items()) {
+    const auto* plugin = registry.find(name);
+    if (!plugin) continue;
+    for (const auto& pattern : plugin->descriptor().read_only_fields) {
+      std::vector<std::string> tokens;
+      for (size_t start = 1; start <= pattern.size();) {
+        auto end = pattern.find('/', start);
+        if (end == std::string::npos) end = pattern.size();
+        tokens.push_back(pattern.substr(start, end - start));
+        start = end + 1;
+      }
+      if (!tokens.empty()) erase_pointer_pattern(section, tokens, 0);
+    }
+  }
+  return document;
+}
+
 }  // namespace opdbus

@@ -37,5 +37,8 @@ struct StateDocument {
 Result<StateDocument> parse_state_text(const std::string& path, const std::string& text);
 Result<StateDocument> load_state_document(const std::string& path, const Registry& registry);
 Status validate_state_document(const StateDocument& document, const Registry& registry);
+// {"plugins": {...}} without the fields each plugin's descriptor marks read-only (kernel
+// indexes, operational states): what a person would declare.
+Json without_read_only(Json document, const Registry& registry);
 
 }  // namespace opdbus

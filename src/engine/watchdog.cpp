@@ -65,6 +65,12 @@ Result<int> spawn_commit_watchdog(Engine& engine, const std::string& checkpoint_
   if (child < 0) return fail(ErrorCode::io, "fork watchdog: {}", errno_text(errno));
   if (child == 0) {
     ::setsid();
+    // The parent may forward signals to its event loop or block them; the watchdog must die by
+    // SIGTERM like any process.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP}) ::signal(signal, SIG_DFL);
     pid_t grandchild = ::fork();
     if (grandchild != 0) std::_Exit(grandchild < 0 ? 1 : 0);
     read_end.reset();

@@ -51,7 +51,8 @@ case "$OUT" in *odt-kept.service*) ;; *) fail "Query: $OUT" ;; esac
 manager call org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager \
   ReloadUnit ss op-dbus.service replace >/dev/null
 sleep 0.5
-[ "$(unit_property op-dbus.service ActiveState)" = active ] || fail "op-dbus did not survive a reload"
+[ "$(unit_property op-dbus.service ActiveState)" = active ] ||
+  fail "op-dbus did not survive a reload: $(nsenter -t "$leader" -a journalctl -u op-dbus -n 20 --no-pager 2>&1)"
 
 manager --timeout=60 call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
   org.freedesktop.systemd1.Manager StopUnit ss op-dbus.service replace >/dev/null

@@ -2,12 +2,12 @@
 // fixture tools, resources and prompts the official MCP conformance suite calls (test_simple_text,
 // test://static-text, test_simple_prompt, ...). Test-only: these fixtures exist in no op-dbus
 // binary. Usage: opdbus-mcp-fixtures [PORT]; prints the URL, serves until SIGTERM/SIGINT.
-#include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <thread>
 
+#include "base/signal_pipe.h"
 #include "mcp/http.h"
 
 using namespace opdbus;
@@ -331,11 +331,8 @@ int main(int argc, char** argv) {
   add_prompts(catalogue);
   Server server(std::move(catalogue),
                 {.compact = false, .name = "opdbus-mcp-fixtures", .version = "1"});
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto signals = SignalPipe::install({SIGINT, SIGTERM});
+  if (!signals) return 1;
   HttpOptions options;
   options.port = argc > 1 ? std::atoi(argv[1]) : 0;
   auto transport = HttpTransport::start(server, options);
@@ -345,8 +342,7 @@ int main(int argc, char** argv) {
   }
   std::printf("%s\n", (*transport)->url().c_str());
   std::fflush(stdout);
-  int signal = 0;
-  sigwait(&signals, &signal);
+  (*signals)->wait();
   (*transport)->stop();
   return 0;
 }
