@@ -82,6 +82,7 @@ Catalogue Host::catalogue() {
   add_ledger_tools(catalogue);
   add_store_tools(catalogue);
   add_dbus_tools(catalogue);
+  add_insight_tools(catalogue);
   add_resources(catalogue);
   add_prompts(catalogue);
   catalogue.on_denied = [this](const Session& session, const Tool& tool,

@@ -1,6 +1,7 @@
 // op-dbus's own MCP catalogue: tools generated from the plugin descriptors (query per plugin,
 // diff, apply, rollback, commit), the ledger (log, show, verify, proof), snapshots and retention,
-// D-Bus discovery, and methods of discovered services where the config enables them; resources
+// D-Bus discovery, methods of discovered services where the config enables them, topology and
+// anomalies; resources
 // for the state per plugin, ledger blocks and the signed checkpoint; prompts for common work.
 // Invariants: every engine operation runs through the Host's executor, one at a time, with the
 // session's client and principal as the ledger's actor; a tool that changes the host needs
@@ -51,6 +52,7 @@ class Host {
   void add_ledger_tools(Catalogue& catalogue);
   void add_store_tools(Catalogue& catalogue);
   void add_dbus_tools(Catalogue& catalogue);
+  void add_insight_tools(Catalogue& catalogue);
   // One tool per interface method; the same method on several objects adds to its paths.
   void add_dbus_method_tool(std::map<std::string, Tool>& tools, const std::string& service,
                             const std::string& path, const std::string& interface,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/fs.h"
@@ -36,7 +37,8 @@ Result<int64_t> single_integer(Database& db, const std::string& sql) {
 
 }  // namespace
 
-Result<VectorStore> VectorStore::open(const std::filesystem::path& directory) {
+Result<VectorStore> VectorStore::open(const std::filesystem::path& directory,
+                                      size_t segment_vectors) {
   TRY(ensure_directory(directory, 0700));
   TRY(ensure_directory(directory / "segments", 0700));
   auto db = TRY(Database::open(directory / "index.sqlite"));
@@ -44,7 +46,7 @@ Result<VectorStore> VectorStore::open(const std::filesystem::path& directory) {
   auto active_path = directory / "active.f32";
   int fd = ::open(active_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return fail(ErrorCode::io, "open {}: {}", active_path.string(), errno_text(errno));
-  VectorStore store(directory, std::move(db), UniqueFd(fd));
+  VectorStore store(directory, std::move(db), UniqueFd(fd), std::max<size_t>(segment_vectors, 1));
   TRY(store.recover());
   return store;
 }
@@ -82,7 +84,7 @@ Result<int64_t> VectorStore::append(const VectorRecord& record, const Vector& ve
   TRY(insert.step());
   ++active_count_;
   auto id = TRY(single_integer(db_, "SELECT last_insert_rowid()"));
-  if (active_count_ >= static_cast<int64_t>(kSegmentVectors)) TRY(seal_active());
+  if (active_count_ >= segment_vectors_) TRY(seal_active());
   return id;
 }
 

@@ -41,7 +41,9 @@ class VectorStore {
  public:
   static constexpr size_t kSegmentVectors = 4096;
 
-  static Result<VectorStore> open(const std::filesystem::path& directory);
+  // `segment_vectors`: how many vectors a sealed segment holds (smaller in tests).
+  static Result<VectorStore> open(const std::filesystem::path& directory,
+                                  size_t segment_vectors = kSegmentVectors);
 
   Result<int64_t> append(const VectorRecord& record, const Vector& vector);
   // Every vector of `plugin` (all plugins when empty), in order; only the baseline, or only the
@@ -56,8 +58,11 @@ class VectorStore {
   Result<int64_t> count();
 
  private:
-  VectorStore(std::filesystem::path directory, Database db, UniqueFd active)
-      : directory_(std::move(directory)), db_(std::move(db)), active_(std::move(active)) {}
+  VectorStore(std::filesystem::path directory, Database db, UniqueFd active, size_t segment_vectors)
+      : directory_(std::move(directory)),
+        db_(std::move(db)),
+        active_(std::move(active)),
+        segment_vectors_(static_cast<int64_t>(segment_vectors)) {}
   Status recover();
   Status seal_active();
   Result<std::vector<float>> read_segment(int64_t segment);
@@ -65,6 +70,7 @@ class VectorStore {
   std::filesystem::path directory_;
   Database db_;
   UniqueFd active_;
+  int64_t segment_vectors_;
   int64_t active_count_ = 0;
 };
 

@@ -83,7 +83,8 @@ TEST_F(McpServerTest, ToolsComeFromThePluginDescriptorsWithHonestAnnotations) {
   for (const char* expected :
        {"query_net", "query_systemd", "query_ovs", "diff", "apply", "rollback", "commit",
         "ledger_log", "ledger_show", "ledger_verify", "ledger_proof", "snapshot_list",
-        "snapshot_create", "retention_show", "retention_set", "discover"})
+        "snapshot_create", "retention_show", "retention_set", "discover", "topology",
+        "anomaly_scan", "anomaly_history"})
     EXPECT_TRUE(tools.contains(expected)) << expected;
   for (const auto& [name, each] : tools) {
     EXPECT_EQ(each["inputSchema"]["type"], "object") << name;
@@ -248,6 +249,16 @@ TEST_F(McpServerTest, ResourcesServeStateAndLedgerAndNotifySubscribers) {
   tool("retention_set", {{"hourly", 8}, {"confirm", true}});
   server_->poll_changes();
   EXPECT_EQ(pushed_.size(), 1u);
+}
+
+TEST_F(McpServerTest, TopologyAndAnomalyToolsAnswer) {
+  call("initialize", {{"protocolVersion", "2025-11-25"}});
+  auto topology = tool("topology", {{"policy", "off"}});
+  ASSERT_EQ(topology["isError"], false) << topology.dump();
+  EXPECT_FALSE(topology["structuredContent"]["numa_nodes"].empty());
+  EXPECT_EQ(topology["structuredContent"]["placement"]["active"], false);
+  EXPECT_EQ(tool("topology", {{"policy", "sideways"}})["isError"], true);
+  EXPECT_EQ(tool("anomaly_history")["structuredContent"]["blocks"], Json::array());
 }
 
 TEST_F(McpServerTest, PromptsTakeTheirArgumentsAndComplete) {

@@ -69,16 +69,16 @@ Vector near(const Vector& center, std::mt19937& random) {
 TEST(VectorIndex, ExactSearchMatchesBruteForceAndHnswKeepsRecall) {
   std::mt19937 random(7);
   std::vector<Vector> centers;
-  for (int i = 0; i < 100; ++i) centers.push_back(random_unit(random));
+  for (int i = 0; i < 50; ++i) centers.push_back(random_unit(random));
   VectorIndex index;
   std::vector<Vector> vectors;
-  for (int i = 0; i < 5000; ++i) {
+  for (int i = 0; i < 1500; ++i) {
     vectors.push_back(near(centers[random() % centers.size()], random));
     index.add(vectors.back());
   }
   std::vector<float> queries;
   size_t found = 0, total = 0;
-  for (int q = 0; q < 50; ++q) {
+  for (int q = 0; q < 20; ++q) {
     auto query = near(centers[random() % centers.size()], random);
     queries.insert(queries.end(), query.begin(), query.end());
     auto exact = index.search_exact(query, 10);
@@ -93,7 +93,7 @@ TEST(VectorIndex, ExactSearchMatchesBruteForceAndHnswKeepsRecall) {
     total += exact.size();
   }
   EXPECT_GE(static_cast<double>(found) / total, 0.9) << "recall@10 of the HNSW path";
-  auto batch = index.search_exact_batch(queries.data(), 50, 10);
+  auto batch = index.search_exact_batch(queries.data(), 20, 10);
   Vector last;
   std::copy(queries.end() - kDimensions, queries.end(), last.begin());
   EXPECT_EQ(batch.back().front().position, index.search_exact(last, 1).front().position);
@@ -109,22 +109,23 @@ class VectorStoreTest : public ::testing::Test {
 
 TEST_F(VectorStoreTest, SurvivesReopeningSealingAndATornAppend) {
   std::mt19937 random(3);
+  constexpr size_t kSegment = 64;
   std::vector<Vector> written;
   {
-    auto store = VectorStore::open(directory_);
+    auto store = VectorStore::open(directory_, kSegment);
     ASSERT_TRUE(store) << store.error().describe();
-    for (size_t i = 0; i < VectorStore::kSegmentVectors + 10; ++i) {
+    for (size_t i = 0; i < 2 * kSegment + 10; ++i) {
       written.push_back(random_unit(random));
       VectorRecord record{0, i % 2 ? "net" : "systemd", "", "sample", i, "t", i % 3 == 0, false};
       ASSERT_TRUE(store->append(record, written.back()));
     }
   }
-  EXPECT_TRUE(std::filesystem::exists(directory_ / "segments" / "000001.zst"));
+  EXPECT_TRUE(std::filesystem::exists(directory_ / "segments" / "000002.zst"));
   {  // a vector written whose row never was (a crash between the two)
     std::ofstream active(directory_ / "active.f32", std::ios::app | std::ios::binary);
     active.write(reinterpret_cast<const char*>(written[0].data()), sizeof(Vector));
   }
-  auto store = VectorStore::open(directory_);
+  auto store = VectorStore::open(directory_, kSegment);
   ASSERT_TRUE(store) << store.error().describe();
   EXPECT_EQ(*store->count(), static_cast<int64_t>(written.size()));
   EXPECT_EQ(std::filesystem::file_size(directory_ / "active.f32"), 10 * sizeof(Vector));
