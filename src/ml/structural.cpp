@@ -71,13 +71,14 @@ class Hasher {
 
   void walk(const Json& node) {
     if (node.is_object()) {
-      for (const auto& [key, value] : node.items()) {
+      for (const auto& item : node.items()) {
+        const auto& key = item.key();
         auto is = [&key](const auto& keys) {
           return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
         };
         bool identity = is(kIdentityKeys) || is(kReferenceKeys);
         auto weight = std::exchange(value_weight_, identity ? kIdentity : value_weight_);
-        descend(value, "." + key, "." + key);
+        descend(item.value(), "." + key, "." + key);
         value_weight_ = weight;
       }
     } else if (node.is_array()) {
