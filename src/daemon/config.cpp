@@ -25,7 +25,14 @@ Result<double> similarity(const Json& value, const std::string& where) {
 }
 
 Status parse_anomaly(const Json& json, DaemonConfig& config) {
-  TRY(only_keys(json, {"threshold", "plugins", "sample_interval"}, "anomaly"));
+  TRY(only_keys(json, {"threshold", "plugins", "sample_interval", "persistence"}, "anomaly"));
+  if (json.contains("persistence")) {
+    const auto& persistence = json["persistence"];
+    if (!persistence.is_number_integer() || persistence.get<int64_t>() < 1 ||
+        persistence.get<int64_t>() > 1000)
+      return fail(ErrorCode::invalid_input, "anomaly.persistence must be a count from 1 to 1000");
+    config.anomaly.persistence = persistence.get<int>();
+  }
   if (json.contains("threshold"))
     config.anomaly.threshold = TRY(similarity(json["threshold"], "anomaly.threshold"));
   auto plugins = json.value("plugins", Json::object());

@@ -1,7 +1,8 @@
 // The daemon's own configuration file (JSON, `op-dbus run --config FILE`, default
 // /etc/op-dbus/config.json when it exists), re-read on SIGHUP and when the file changes:
 //   {"placement": "auto" | "off" | "node:N", "placement_device": "cuda0",
-//    "anomaly": {"threshold": 0.85, "plugins": {"systemd": 0.9}, "sample_interval": 300}}
+//    "anomaly": {"threshold": 0.85, "plugins": {"systemd": 0.9}, "sample_interval": 300,
+//                "persistence": 2}}
 // Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
 // good configuration.
 #pragma once

@@ -25,7 +25,7 @@ Result<std::vector<ml::Verdict>> Anomalies::observe(const Json& states, const st
     ml::Observation observation{plugin, source, ledger->size(), format_rfc3339(context_.clock()),
                                 state};
     for (auto& verdict : TRY(detector_.observe(observation, true, whole))) {
-      if (!verdict.anomalous || verdict.repeated) continue;
+      if (!verdict.news()) continue;
       TRY(ledger->append(anomaly_record(context_, verdict, source)));
       found.push_back(std::move(verdict));
     }

@@ -1,6 +1,8 @@
 // Anomaly detection on embeddings; see anomaly.h.
 #include "ml/anomaly.h"
 
+#include <algorithm>
+
 namespace opdbus::ml {
 namespace {
 
@@ -53,8 +55,6 @@ Status AnomalyDetector::load() {
   known_plugins_.clear();
   for (const auto& stored : TRY(store_.load("", VectorStore::Subset::baseline)))
     remember(stored.record.plugin, stored.record.resource, stored.record, stored.vector);
-  for (const auto& stored : TRY(store_.load("", VectorStore::Subset::anomalies)))
-    reported_[key_of(stored.record.plugin, stored.record.resource)].add(stored.vector);
   return ok();
 }
 
@@ -75,15 +75,56 @@ Result<std::vector<Verdict>> AnomalyDetector::observe(const Observation& observa
   // A plugin's first observation is its baseline, resources included: nothing to compare with.
   bool first = !known_plugins_.contains(observation.plugin);
   std::vector<Verdict> verdicts;
-  auto assess = [&](const std::string& resource, const Json& document) {
+  std::vector<StoredVector> pending;  // stored together: one write, one fdatasync
+  auto assess = [&](const std::string& resource, const Json& document) -> Status {
     auto vector = embed_structure(document);
-    return first ? define(observation, resource, vector, record)
-                 : judge(observation, resource, vector, record);
+    auto verdict =
+        first ? unjudged(observation, resource) : TRY(judge(observation, resource, vector));
+    bool baseline = first || (!verdict.anomalous && (verdict.baseline == 0 || verdict.first_seen ||
+                                                     verdict.similarity < config_.duplicate));
+    if (!verdict.repeated)
+      pending.push_back({{0, observation.plugin, resource, observation.source, observation.height,
+                          observation.time, baseline, verdict.anomalous},
+                         vector});
+    verdicts.push_back(std::move(verdict));
+    return ok();
   };
-  if (whole) verdicts.push_back(TRY(assess("", observation.state)));
-  for (const auto& [resource, item] : resources_of(observation.state))
-    verdicts.push_back(TRY(assess(resource, item)));
+  if (whole) TRY(assess("", observation.state));
+  for (const auto& [resource, item] : resources_of(observation.state)) TRY(assess(resource, item));
+  if (!record) return verdicts;
+  forget_resolved(observation.plugin, verdicts);
+  auto ids = TRY(store_.append(pending));
+  for (size_t i = 0, v = 0; i < pending.size(); ++i, ++v) {
+    while (verdicts[v].repeated) ++v;
+    auto& stored = pending[i];
+    stored.record.id = verdicts[v].vector_id = ids[i];
+    if (stored.record.baseline)
+      remember(stored.record.plugin, stored.record.resource, stored.record, stored.vector);
+    if (verdicts[v].news())
+      reported_[key_of(stored.record.plugin, stored.record.resource)].add(stored.vector);
+  }
   return verdicts;
+}
+
+// An anomaly that went away (the resource is normal again or gone) is news again if it returns.
+void AnomalyDetector::forget_resolved(const std::string& plugin,
+                                      const std::vector<Verdict>& verdicts) {
+  std::set<std::string> still;
+  for (const auto& verdict : verdicts)
+    if (verdict.anomalous) still.insert(key_of(plugin, verdict.resource));
+  auto prefix = plugin + "/";
+  auto resolved = [&](const auto& entry) {
+    return entry.first.rfind(prefix, 0) == 0 && !still.contains(entry.first);
+  };
+  for (auto& [key, vectors] : reported_)
+    if (resolved(std::pair{key, 0}))
+      for (size_t i = 0; i < vectors.size(); ++i) {
+        Vector vector;
+        std::copy(vectors.row(i), vectors.row(i) + kDimensions, vector.begin());
+        resolved_[key].add(vector);
+      }
+  std::erase_if(reported_, resolved);
+  std::erase_if(streaks_, resolved);
 }
 
 Verdict AnomalyDetector::unjudged(const Observation& observation,
@@ -95,52 +136,37 @@ Verdict AnomalyDetector::unjudged(const Observation& observation,
   return verdict;
 }
 
-Result<int64_t> AnomalyDetector::store(const Observation& observation, const std::string& resource,
-                                       const Vector& vector, bool baseline, bool anomalous) {
-  VectorRecord stored{0,
-                      observation.plugin,
-                      resource,
-                      observation.source,
-                      observation.height,
-                      observation.time,
-                      baseline,
-                      anomalous};
-  stored.id = TRY(store_.append(stored, vector));
-  if (baseline) remember(observation.plugin, resource, stored, vector);
-  return stored.id;
-}
-
-Result<Verdict> AnomalyDetector::define(const Observation& observation, const std::string& resource,
-                                        const Vector& vector, bool record) {
-  auto verdict = unjudged(observation, resource);
-  if (record) verdict.vector_id = TRY(store(observation, resource, vector, true, false));
-  return verdict;
-}
-
 Result<Verdict> AnomalyDetector::judge(const Observation& observation, const std::string& resource,
-                                       const Vector& vector, bool record) {
+                                       const Vector& vector) {
   auto verdict = unjudged(observation, resource);
+  // Like its own history, or like any item of its collection (a state another unit has been in).
   auto own = baselines_.find(key_of(observation.plugin, resource));
-  auto compared = own;
-  if (compared == baselines_.end() && !resource.empty()) {
-    compared = baselines_.find(collection_key(observation.plugin, resource));
-    verdict.first_seen = true;
-  }
-  if (compared != baselines_.end() && compared->second.index.size() > 0) {
+  auto collection = resource.empty()
+                        ? baselines_.end()
+                        : baselines_.find(collection_key(observation.plugin, resource));
+  verdict.first_seen = own == baselines_.end();
+  verdict.similarity = -1;
+  for (auto compared : {own, collection}) {
+    if (compared == baselines_.end() || compared->second.index.size() == 0) continue;
     auto hits = TRY(compared->second.index.search(vector, 1));
+    verdict.baseline += compared->second.index.size();
+    if (hits.front().similarity <= verdict.similarity) continue;
     verdict.similarity = hits.front().similarity;
     verdict.nearest = compared->second.records[hits.front().position];
-    verdict.baseline = compared->second.index.size();
   }
+  if (verdict.baseline == 0) verdict.similarity = 1;
   verdict.anomalous = verdict.baseline > 0 && verdict.similarity < verdict.threshold;
-  auto& reported = reported_[key_of(observation.plugin, resource)];
-  if (verdict.anomalous && reported.size() > 0)
-    verdict.repeated = reported.search_exact(vector, 1).front().similarity >= config_.duplicate;
-  if (!record || verdict.repeated) return verdict;
-  bool baseline = !verdict.anomalous && (verdict.baseline == 0 || verdict.first_seen ||
-                                         verdict.similarity < config_.duplicate);
-  verdict.vector_id = TRY(store(observation, resource, vector, baseline, verdict.anomalous));
-  if (verdict.anomalous) reported.add(vector);
+  if (auto seen = resolved_.find(key_of(observation.plugin, resource));
+      verdict.anomalous && seen != resolved_.end() &&
+      seen->second.search_exact(vector, 1).front().similarity >= config_.duplicate)
+    verdict.anomalous = false;  // reported before, went away, came back the same: seen
+  auto key = key_of(observation.plugin, resource);
+  auto reported = reported_.find(key);
+  if (verdict.anomalous && reported != reported_.end() && reported->second.size() > 0)
+    verdict.repeated =
+        reported->second.search_exact(vector, 1).front().similarity >= config_.duplicate;
+  if (verdict.anomalous && !verdict.repeated)
+    verdict.pending = ++streaks_[key] < std::max(config_.persistence, 1);
   return verdict;
 }
 

@@ -4,11 +4,15 @@
 // similarity; below the threshold similarity (default 0.85, per plugin configurable) it is an
 // anomaly. A resource seen for the first time is compared with its whole collection's baseline
 // (is it like any unit we know?). Normal observations join the baseline unless a near-identical
-// vector is already there; anomalies join only when accepted.
+// vector is already there; anomalies join only when accepted. With persistence N, an anomaly is
+// reported once it has been seen in N observations in a row (transient states are not news). An
+// anomaly that went away and comes back the same (a nightly job's state) has been seen: it is
+// reported once, then it joins the baseline when it returns.
 // Invariants: the first observation of a plugin defines its baseline (nothing to compare with);
 // every observation is stored with its verdict's key, except an anomaly near-identical to one
-// already reported (a lasting anomaly is reported once); the detector never touches the ledger
-// (the engine records what it finds).
+// already reported while it lasts (a lasting anomaly is reported once; one that went away and
+// returns is reported again); the detector never touches the ledger (the engine records what it
+// finds).
 #pragma once
 
 #include <map>
@@ -26,6 +30,7 @@ struct AnomalyConfig {
   double threshold = 0.85;                   // similarity below this is an anomaly
   std::map<std::string, double> per_plugin;  // plugin -> threshold
   double duplicate = 0.999;                  // a vector this similar adds nothing to a baseline
+  int persistence = 1;  // consecutive anomalous observations before one is reported
   double threshold_for(const std::string& plugin) const;
 };
 
@@ -45,7 +50,9 @@ struct Verdict {
   bool anomalous = false;
   bool first_seen = false;  // compared with its collection, not its own history
   bool repeated = false;    // an anomaly already reported (a near-identical vector): not stored
-  size_t baseline = 0;      // vectors it was compared with
+  bool pending = false;     // anomalous, but not yet for `persistence` observations in a row
+  bool news() const { return anomalous && !repeated && !pending; }
+  size_t baseline = 0;  // vectors it was compared with
   std::optional<VectorRecord> nearest;
   int64_t vector_id = 0;
   double score() const { return 1 - similarity; }
@@ -74,23 +81,21 @@ class AnomalyDetector {
     VectorIndex index;
     std::vector<VectorRecord> records;
   };
+  // Compares with the baseline of the resource (or of its collection, first seen).
   Result<Verdict> judge(const Observation& observation, const std::string& resource,
-                        const Vector& vector, bool record);
-  // A verdict for a plugin's first observation: normal, and the start of its baseline.
-  Result<Verdict> define(const Observation& observation, const std::string& resource,
-                         const Vector& vector, bool record);
+                        const Vector& vector);
   void remember(const std::string& plugin, const std::string& resource, const VectorRecord& record,
                 const Vector& vector);
   Verdict unjudged(const Observation& observation, const std::string& resource) const;
-  // Stores the vector (joining the baseline when `baseline`); its id.
-  Result<int64_t> store(const Observation& observation, const std::string& resource,
-                        const Vector& vector, bool baseline, bool anomalous);
+  void forget_resolved(const std::string& plugin, const std::vector<Verdict>& verdicts);
 
   VectorStore& store_;
   AnomalyConfig config_;
   std::map<std::string, Baseline> baselines_;    // by "plugin/resource" and "plugin/collection"
   std::map<std::string, VectorIndex> reported_;  // anomalies already reported, by "plugin/resource"
   std::set<std::string> known_plugins_;          // plugins with a baseline
+  std::map<std::string, int> streaks_;           // consecutive anomalous observations, by key
+  std::map<std::string, VectorIndex> resolved_;  // reported anomalies that went away, by key
 };
 
 }  // namespace opdbus::ml

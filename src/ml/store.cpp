@@ -65,27 +65,51 @@ Status VectorStore::recover() {
 }
 
 Result<int64_t> VectorStore::append(const VectorRecord& record, const Vector& vector) {
+  auto ids = TRY(append({{record, vector}}));
+  return ids.front();
+}
+
+Result<std::vector<int64_t>> VectorStore::append(const std::vector<StoredVector>& items) {
+  if (items.empty()) return std::vector<int64_t>{};
+  std::vector<float> rows;
+  rows.reserve(items.size() * kDimensions);
+  for (const auto& item : items) rows.insert(rows.end(), item.vector.begin(), item.vector.end());
   auto offset = static_cast<off_t>(active_count_ * static_cast<int64_t>(kVectorBytes));
-  if (::pwrite(active_.get(), vector.data(), kVectorBytes, offset) !=
-          static_cast<ssize_t>(kVectorBytes) ||
+  auto bytes = rows.size() * sizeof(float);
+  if (::pwrite(active_.get(), rows.data(), bytes, offset) != static_cast<ssize_t>(bytes) ||
       ::fdatasync(active_.get()) != 0)
     return fail(ErrorCode::io, "write {}/active.f32: {}", directory_.string(), errno_text(errno));
+  TRY(db_.run("BEGIN IMMEDIATE"));
+  auto inserted = insert_rows(items);
+  if (!inserted) {
+    (void)db_.run("ROLLBACK");
+    return make_failure(inserted.error());
+  }
+  TRY(db_.run("COMMIT"));
+  active_count_ += static_cast<int64_t>(items.size());
+  if (active_count_ >= segment_vectors_) TRY(seal_active());
+  return inserted;
+}
+
+Result<std::vector<int64_t>> VectorStore::insert_rows(const std::vector<StoredVector>& items) {
   auto insert = TRY(db_.prepare(
       "INSERT INTO vectors(plugin, resource, source, height, time, segment, position, baseline, "
       "anomalous) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"));
-  TRY(insert.bind(1, record.plugin));
-  TRY(insert.bind(2, record.resource));
-  TRY(insert.bind(3, record.source));
-  TRY(insert.bind(4, static_cast<int64_t>(record.height)));
-  TRY(insert.bind(5, record.time));
-  TRY(insert.bind(6, active_count_));
-  TRY(insert.bind(7, int64_t{record.baseline}));
-  TRY(insert.bind(8, int64_t{record.anomalous}));
-  TRY(insert.step());
-  ++active_count_;
-  auto id = TRY(single_integer(db_, "SELECT last_insert_rowid()"));
-  if (active_count_ >= segment_vectors_) TRY(seal_active());
-  return id;
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto& record = items[i].record;
+    TRY(insert.bind(1, record.plugin));
+    TRY(insert.bind(2, record.resource));
+    TRY(insert.bind(3, record.source));
+    TRY(insert.bind(4, static_cast<int64_t>(record.height)));
+    TRY(insert.bind(5, record.time));
+    TRY(insert.bind(6, active_count_ + static_cast<int64_t>(i)));
+    TRY(insert.bind(7, int64_t{record.baseline}));
+    TRY(insert.bind(8, int64_t{record.anomalous}));
+    TRY(insert.step());
+    ids.push_back(TRY(single_integer(db_, "SELECT last_insert_rowid()")));
+  }
+  return ids;
 }
 
 // Compresses active.f32 into the next segment, points its rows there, then empties it.

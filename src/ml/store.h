@@ -46,6 +46,8 @@ class VectorStore {
                                   size_t segment_vectors = kSegmentVectors);
 
   Result<int64_t> append(const VectorRecord& record, const Vector& vector);
+  // Several at once: one write, one fdatasync, one transaction; their ids in order.
+  Result<std::vector<int64_t>> append(const std::vector<StoredVector>& items);
   // Every vector of `plugin` (all plugins when empty), in order; only the baseline, or only the
   // anomalies, when asked.
   enum class Subset { all, baseline, anomalies };
@@ -64,6 +66,7 @@ class VectorStore {
         active_(std::move(active)),
         segment_vectors_(static_cast<int64_t>(segment_vectors)) {}
   Status recover();
+  Result<std::vector<int64_t>> insert_rows(const std::vector<StoredVector>& items);
   Status seal_active();
   Result<std::vector<float>> read_segment(int64_t segment);
 

@@ -16,6 +16,8 @@ namespace {
 constexpr uint64_t kSeed = 0x6f702d64627573;  // "op-dbus"
 constexpr float kShape = 0.5F, kValue = 1.0F, kClass = 0.7F, kLength = 0.5F, kIdentity = 0.3F;
 constexpr float kNetwork = 3.0F;  // which network an address or route is in weighs most
+constexpr size_t kLongText = 32;  // longer strings: shape over value
+constexpr float kLongValue = 0.5F, kLongShape = 1.0F;
 constexpr const char* kIdentityKeys[] = {"name", "id", "destination", "uuid", "public_key", "path"};
 // Keys whose values name another item: which one, not what it is like.
 constexpr const char* kReferenceKeys[] = {"peer", "master", "base", "dev", "link", "controller"};
@@ -113,6 +115,7 @@ class Hasher {
         return;
       }
       auto weight = looks_generated(text) ? kIdentity : value_weight_;
+      if (text.size() > kLongText) return long_text(text, weight);
       add(specific_, "=", text, kValue * weight);
       shape_of(text, scratch_);
       add(generic_, "=", scratch_, kClass * weight);
@@ -126,6 +129,15 @@ class Hasher {
       add(specific_, "=", scratch_, kValue * value_weight_);
     }
     add(generic_, "=", scratch_, kClass * value_weight_);
+  }
+
+  // Text (a unit file, a command line): what it looks like (its shape) weighs more than its exact
+  // value, so "lxc-start -n ct7" and "-n ct8" are alike and "/tmp/.cache/x -o pool:3333" is not.
+  void long_text(const std::string& text, float weight) {
+    add(specific_, "=", text, kLongValue * weight);
+    scratch_.clear();
+    shape_of(text, scratch_);
+    add(generic_, "=", scratch_, kLongShape * weight);
   }
 
   void add(const std::string& path, const char* separator, const std::string& value, float weight) {

@@ -10,7 +10,9 @@
 //   class   hash(generic path = value class)   weight 0.7   numbers by power of two, IPv4
 //           addresses and prefixes by /16 network, IPv6 by /48, other strings by their shape
 //           ("web3.service" -> "a9.a")
-// and per array hash(generic path # power-of-two length), weight 0.5. Values of identity keys
+// and per array hash(generic path # power-of-two length), weight 0.5. Strings over 32 characters
+// (unit files, command lines): value 0.5, shape 1.0 (what the text looks like matters more than
+// which number it ends in). Values of identity keys
 // weigh 0.3 of that, and so do references to other items (peer, master, dev, ...) and generated
 // values (MAC addresses, UUIDs): a name says which item it is, not what it is like. Addresses
 // and prefixes: the exact value 0.3, the network 3.0 (addresses moving within known networks are
