@@ -54,7 +54,7 @@ Measurement measure(size_t* slots, size_t count) {
 
 int main(int argc, char** argv) {
   size_t mib = argc > 1 ? std::stoul(argv[1]) : 256;
-  auto hwloc = topology::Hwloc::system();
+  auto hwloc = topology::Hwloc::this_machine();
   if (!hwloc) {
     std::fprintf(stderr, "%s\n", hwloc.error().describe().c_str());
     return 1;

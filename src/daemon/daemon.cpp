@@ -120,7 +120,7 @@ class Daemon {
   // Binds the loop thread (all engine work, the ledger, later the vector index) to the node and
   // L3 domain the placement policy picks; threads started later inherit it.
   void place_loop_thread() {
-    auto hwloc = topology::Hwloc::system();
+    auto hwloc = topology::Hwloc::this_machine();
     auto placement = hwloc ? topology::decide(hwloc->describe(), config_.placement)
                            : make_failure(hwloc.error());
     if (placement) {

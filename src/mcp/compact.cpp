@@ -48,13 +48,6 @@ std::vector<std::string> words_of(const std::string& query) {
   return words;
 }
 
-Json object_schema(Json properties, Json required) {
-  return {{"type", "object"},
-          {"properties", std::move(properties)},
-          {"required", std::move(required)},
-          {"additionalProperties", false}};
-}
-
 }  // namespace
 
 std::vector<Tool> Server::meta_tools() const {

@@ -6,14 +6,6 @@
 #include "topology/placement.h"
 
 namespace opdbus::mcp {
-namespace {
-
-Json object_schema(Json properties) {
-  return {
-      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
-}
-
-}  // namespace
 
 void Host::add_insight_tools(Catalogue& catalogue) {
   catalogue.tools.push_back(
@@ -26,7 +18,7 @@ void Host::add_insight_tools(Catalogue& catalogue) {
                                       {"device", {{"type", "string"}}}}),
        .output_schema = {{"type", "object"}},
        .run = [](Call& call) -> Result<ToolOutput> {
-         auto hwloc = TRY(topology::Hwloc::system());
+         auto hwloc = TRY(topology::Hwloc::this_machine());
          auto described = hwloc.describe();
          auto policy = TRY(topology::PlacementPolicy::parse(call.arguments.value("policy", "auto"),
                                                             call.arguments.value("device", "")));

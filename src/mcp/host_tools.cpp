@@ -18,13 +18,6 @@ namespace {
 
 constexpr size_t kMaxToolName = 128;
 
-Json object_schema(Json properties, Json required = Json::array()) {
-  return {{"type", "object"},
-          {"properties", std::move(properties)},
-          {"required", std::move(required)},
-          {"additionalProperties", false}};
-}
-
 const Json kConfirm = {{"type", "boolean"},
                        {"description",
                         "true: go ahead; otherwise the plan is shown (or the client "

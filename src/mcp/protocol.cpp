@@ -7,6 +7,13 @@ constexpr const char* kLogLevels[] = {"debug", "info",     "notice", "warning",
                                       "error", "critical", "alert",  "emergency"};
 }
 
+Json object_schema(Json properties, Json required) {
+  return {{"type", "object"},
+          {"properties", std::move(properties)},
+          {"required", std::move(required)},
+          {"additionalProperties", false}};
+}
+
 Json error_response(const Json& id, int code, const std::string& message) {
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
 }

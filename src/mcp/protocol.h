@@ -197,6 +197,10 @@ struct Prompt {
       complete;
 };
 
+// {"type": "object", "properties", "required", "additionalProperties": false}: the shape of every
+// tool's arguments.
+Json object_schema(Json properties, Json required = Json::array());
+
 // Everything a catalogue offers; the server core serves it.
 struct Catalogue {
   std::vector<Tool> tools;

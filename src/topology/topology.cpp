@@ -186,7 +186,7 @@ Result<Hwloc> Hwloc::load(const std::string& source, bool this_system,
   return Hwloc(std::move(handle), source, this_system);
 }
 
-Result<Hwloc> Hwloc::system() {
+Result<Hwloc> Hwloc::this_machine() {
   return load("this system", true, [](hwloc_topology*) { return 0; });
 }
 
@@ -203,7 +203,7 @@ Result<Hwloc> Hwloc::xml(const std::string& path) {
 }
 
 Result<Hwloc> Hwloc::from_input(const std::string& input) {
-  if (input.empty()) return system();
+  if (input.empty()) return this_machine();
   if (input.size() > 4 && input.compare(input.size() - 4, 4, ".xml") == 0) return xml(input);
   return synthetic(input);
 }

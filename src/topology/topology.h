@@ -79,7 +79,7 @@ std::string cpu_list(const std::vector<unsigned>& values);
 // An hwloc topology handle (hwloc_topology_destroy on destruction).
 class Hwloc {
  public:
-  static Result<Hwloc> system();
+  static Result<Hwloc> this_machine();
   static Result<Hwloc> synthetic(const std::string& description);
   static Result<Hwloc> xml(const std::string& path);
   // "this system", a synthetic description, or an XML file path (ends in .xml).

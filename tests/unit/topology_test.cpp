@@ -95,7 +95,7 @@ TEST(Placement, RefusesWhatTheMachineLacksAndIsANoOpOnOneNode) {
 }
 
 TEST(Placement, BindsAThreadOnThisMachine) {
-  auto hwloc = Hwloc::system();
+  auto hwloc = Hwloc::this_machine();
   ASSERT_TRUE(hwloc) << hwloc.error().describe();
   auto topology = hwloc->describe();
   ASSERT_FALSE(topology.nodes.empty());
