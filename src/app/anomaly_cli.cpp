@@ -1,10 +1,13 @@
 // `op-dbus anomaly ...`; see anomaly_cli.h.
 #include "app/anomaly_cli.h"
 
+#include "daemon/config.h"
 #include "engine/anomalies.h"
 #include "engine/record.h"
 
 namespace opdbus::cli {
+
+using daemon::kDefaultDaemonConfig;
 namespace {
 
 void print_verdicts(const std::vector<ml::Verdict>& verdicts) {
@@ -19,10 +22,19 @@ void print_verdicts(const std::vector<ml::Verdict>& verdicts) {
                                : "-");
 }
 
-ml::AnomalyConfig config_of(const AnomalyArgs& args) {
+Result<ml::AnomalyConfig> config_of(const AnomalyArgs& args) {
+  std::error_code error;
+  std::filesystem::path file = args.config_file;
+  if (file.empty() && std::filesystem::exists(kDefaultDaemonConfig, error))
+    file = kDefaultDaemonConfig;
   ml::AnomalyConfig config;
-  config.threshold = args.threshold;
+  if (!file.empty()) config = TRY(daemon::load_daemon_config(file)).anomaly;
+  if (args.threshold) config.threshold = *args.threshold;
   return config;
+}
+
+Result<std::unique_ptr<Anomalies>> open_anomalies(Context& context, const AnomalyArgs& args) {
+  return Anomalies::open(context, TRY(config_of(args)));
 }
 
 Result<Json> current_states(Context& context, const std::optional<std::string>& plugin) {
@@ -31,7 +43,7 @@ Result<Json> current_states(Context& context, const std::optional<std::string>& 
 }
 
 int scan(Context& context, const Output& output, const AnomalyArgs& args) {
-  auto anomalies = Anomalies::open(context, config_of(args));
+  auto anomalies = open_anomalies(context, args);
   if (!anomalies) return report_error(anomalies.error());
   auto states = current_states(context, args.plugin);
   if (!states) return report_error(states.error());
@@ -82,7 +94,7 @@ Status record_baseline(Context& context, const std::string& what, Json details) 
 
 int baseline(Context& context, const Output& output, const AnomalyCommands& commands,
              const AnomalyArgs& args) {
-  auto anomalies = Anomalies::open(context, config_of(args));
+  auto anomalies = open_anomalies(context, args);
   if (!anomalies) return report_error(anomalies.error());
   auto& store = (*anomalies)->store();
   Status done = ok();
@@ -136,6 +148,10 @@ AnomalyCommands add_anomaly_commands(CLI::App& app, AnomalyArgs& args) {
       ->required();
   for (auto* command : {commands.scan, commands.reset, commands.learn})
     command->add_option("-p,--plugin", args.plugin, "only this plugin");
+  for (auto* command :
+       {commands.scan, commands.show, commands.reset, commands.learn, commands.accept})
+    command->add_option("--config", args.config_file,
+                        "the daemon's config file (default /etc/op-dbus/config.json if present)");
   commands.scan
       ->add_option("--threshold", args.threshold,
                    "similarity below which a state is an anomaly (default 0.85)")

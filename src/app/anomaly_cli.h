@@ -1,5 +1,7 @@
 // `op-dbus anomaly scan|history|baseline`: check the current state against what has been seen,
-// list recorded anomalies, and manage the baseline of normal states.
+// list recorded anomalies, and manage the baseline of normal states. They use the daemon's
+// anomaly settings (--config, default /etc/op-dbus/config.json when it exists), so a scan embeds
+// with the same embedder and compares with the same baseline as the daemon.
 #pragma once
 
 #include <optional>
@@ -13,7 +15,8 @@ namespace opdbus::cli {
 
 struct AnomalyArgs {
   std::optional<std::string> plugin;
-  double threshold = 0.85;
+  std::optional<double> threshold;  // overrides the config file's
+  std::string config_file;  // the daemon's config (its "anomaly" section: embedder, thresholds)
   size_t count = 20;
   int64_t vector = 0;
 };

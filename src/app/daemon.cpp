@@ -3,6 +3,7 @@
 #include "app/daemon.h"
 
 #include "app/commands.h"
+#include "daemon/config.h"
 
 namespace opdbus::cli {
 
@@ -15,8 +16,8 @@ int run_daemon(Context& context, daemon::DaemonOptions options,
     options.mcp_config = std::move(*config);
   }
   if (!std::filesystem::exists(options.web_root, error)) options.web_root.clear();
-  if (options.config_file.empty() && std::filesystem::exists("/etc/op-dbus/config.json", error))
-    options.config_file = "/etc/op-dbus/config.json";
+  if (options.config_file.empty() && std::filesystem::exists(daemon::kDefaultDaemonConfig, error))
+    options.config_file = daemon::kDefaultDaemonConfig;
   if (options.state_files.empty() && std::filesystem::exists("/etc/op-dbus/state.json", error))
     options.state_files.push_back("/etc/op-dbus/state.json");
   if (auto ran = daemon::run(context, options); !ran) return report_error(ran.error());

@@ -25,7 +25,17 @@ Result<double> similarity(const Json& value, const std::string& where) {
 }
 
 Status parse_anomaly(const Json& json, DaemonConfig& config) {
-  TRY(only_keys(json, {"threshold", "plugins", "sample_interval", "persistence"}, "anomaly"));
+  TRY(only_keys(
+      json, {"threshold", "plugins", "sample_interval", "persistence", "embedder", "auto_rollback"},
+      "anomaly"));
+  if (json.contains("embedder"))
+    config.anomaly.embedder = TRY(ml::parse_embedder_config(json["embedder"], "anomaly.embedder"));
+  if (json.contains("auto_rollback")) {
+    if (!json["auto_rollback"].is_boolean())
+      return fail(ErrorCode::invalid_input, "anomaly.auto_rollback must be true or false");
+    config.auto_rollback = json["auto_rollback"].get<bool>();
+    config.anomaly.recurring_is_normal = !config.auto_rollback;
+  }
   if (json.contains("persistence")) {
     const auto& persistence = json["persistence"];
     if (!persistence.is_number_integer() || persistence.get<int64_t>() < 1 ||

@@ -2,7 +2,9 @@
 // /etc/op-dbus/config.json when it exists), re-read on SIGHUP and when the file changes:
 //   {"placement": "auto" | "off" | "node:N", "placement_device": "cuda0",
 //    "anomaly": {"threshold": 0.85, "plugins": {"systemd": 0.9}, "sample_interval": 300,
-//                "persistence": 2}}
+//                "persistence": 2, "auto_rollback": false,
+//                "embedder": "structural" | {"model": "/var/lib/op-dbus/models/all-MiniLM-L6-v2/
+//                            model.safetensors", "vocab": ".../vocab.txt", "max_tokens": 256}}}
 // Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
 // good configuration.
 #pragma once
@@ -21,7 +23,10 @@ struct DaemonConfig {
   topology::PlacementPolicy placement;
   ml::AnomalyConfig anomaly;
   std::chrono::seconds sample_interval{300};  // state samples for anomaly detection; 0: none
+  bool auto_rollback = false;  // an anomaly in a drift or sample restores the last normal state
 };
+
+inline constexpr const char* kDefaultDaemonConfig = "/etc/op-dbus/config.json";
 
 Result<DaemonConfig> parse_daemon_config(const Json& json);
 Result<DaemonConfig> load_daemon_config(const std::filesystem::path& file);

@@ -319,6 +319,41 @@ class Daemon {
                    verdict.similarity, verdict.threshold, source);
     }
     update_ledger_height();
+    if (config_.auto_rollback && !found->empty() && source != "apply" && source != "rollback")
+      restore_normal_state(*found, source);
+  }
+
+  // anomaly.auto_rollback: back to the newest recorded state that was not anomalous, through the
+  // engine (verified, rolled back itself on failure), recorded as rollback.to with the anomalies
+  // that caused it. Not after the daemon's own applies (they put the declared state in place)
+  // nor after its rollbacks (no loops).
+  void restore_normal_state(const std::vector<ml::Verdict>& found, const std::string& source) {
+    auto point = Anomalies::last_normal_point(context_);
+    if (!point || !*point) {
+      spdlog::error("auto rollback: no recorded normal state to return to{}",
+                    point ? "" : ": " + point.error().describe());
+      return;
+    }
+    Json causes = Json::array();
+    for (const auto& verdict : found)
+      causes.push_back({{"plugin", verdict.plugin},
+                        {"resource", verdict.resource},
+                        {"similarity", verdict.similarity},
+                        {"vector", verdict.vector_id}});
+    ApplyOptions options;
+    options.refs["auto_rollback"] = {{"source", source}, {"anomalies", causes}};
+    Engine engine(context_);
+    auto result = engine.rollback_to(std::to_string(**point), options);
+    ++metrics_.applies;
+    update_ledger_height();
+    if (!result || !result->failure.empty()) {
+      spdlog::error("auto rollback to block {}: {}", **point,
+                    result ? result->failure : result.error().describe());
+      return;
+    }
+    spdlog::warn("auto rollback: restored the state of block {} ({} change(s))", **point,
+                 result->plan.enforce_count());
+    observe(declared_plugins(), "rollback");  // the anomaly is over: made again, it is news
   }
 
   void restart_watches() {

@@ -9,8 +9,11 @@ namespace opdbus {
 
 Result<std::unique_ptr<Anomalies>> Anomalies::open(Context& context, ml::AnomalyConfig config) {
   TRY(open_store(context));  // vectors/ is a subvolume of the state dir on BTRFS
-  auto store = TRY(ml::VectorStore::open(context.config.state_dir / "vectors"));
-  std::unique_ptr<Anomalies> anomalies(new Anomalies(context, std::move(store), std::move(config)));
+  auto embedder = TRY(ml::Embedder::create(config.embedder));
+  auto store = TRY(
+      ml::VectorStore::open(context.config.state_dir / "vectors" / embedder->store_directory()));
+  std::unique_ptr<Anomalies> anomalies(
+      new Anomalies(context, std::move(store), std::move(config), std::move(embedder)));
   TRY(anomalies->detector_.load());
   return anomalies;
 }
@@ -38,6 +41,25 @@ Result<std::vector<Json>> Anomalies::history(Context& context, size_t count) {
   if (!data) return std::vector<Json>{};
   return ledger::newest_blocks(
       *data, count, [](const Json& block) { return block.value("action", "") == "anomaly"; });
+}
+
+Result<std::optional<uint64_t>> Anomalies::last_normal_point(Context& context) {
+  auto data = TRY(ledger::load_local_ledger(context.config.state_dir));
+  auto is_anomaly = [](const Json& block) { return block.value("action", "") == "anomaly"; };
+  auto blocks = TRY(ledger::newest_blocks(data, SIZE_MAX, [&](const Json& block) {
+    return is_anomaly(block) || !block["refs"].value("snapshot", "").empty();
+  }));
+  bool tainted = false;
+  for (const auto& block : blocks) {
+    if (is_anomaly(block)) {
+      tainted = tainted || block["refs"].value("source", "") == "apply";
+    } else if (tainted) {
+      tainted = false;
+    } else {
+      return block.value("height", uint64_t{0});
+    }
+  }
+  return std::optional<uint64_t>();
 }
 
 }  // namespace opdbus

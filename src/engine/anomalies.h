@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,18 @@ class Anomalies {
                                            bool whole = true);
   // The anomaly blocks of the ledger, newest first.
   static Result<std::vector<Json>> history(Context& context, size_t count);
+  // The height of the newest block with a state snapshot whose state was not found anomalous
+  // (an anomaly observed on the apply that made it taints it); none when there is no such block.
+  static Result<std::optional<uint64_t>> last_normal_point(Context& context);
   ml::VectorStore& store() { return store_; }
   Status reload_baseline() { return detector_.load(); }
 
  private:
-  Anomalies(Context& context, ml::VectorStore store, ml::AnomalyConfig config)
-      : context_(context), store_(std::move(store)), detector_(store_, std::move(config)) {}
+  Anomalies(Context& context, ml::VectorStore store, ml::AnomalyConfig config,
+            std::shared_ptr<ml::Embedder> embedder)
+      : context_(context),
+        store_(std::move(store)),
+        detector_(store_, std::move(config), std::move(embedder)) {}
   Context& context_;
   ml::VectorStore store_;
   ml::AnomalyDetector detector_;

@@ -77,7 +77,7 @@ Result<std::vector<Verdict>> AnomalyDetector::observe(const Observation& observa
   std::vector<Verdict> verdicts;
   std::vector<StoredVector> pending;  // stored together: one write, one fdatasync
   auto assess = [&](const std::string& resource, const Json& document) -> Status {
-    auto vector = embed_structure(document);
+    auto vector = embedder_ ? embedder_->embed(document) : embed_structure(document);
     auto verdict =
         first ? unjudged(observation, resource) : TRY(judge(observation, resource, vector));
     bool baseline = first || (!verdict.anomalous && (verdict.baseline == 0 || verdict.first_seen ||
@@ -157,7 +157,7 @@ Result<Verdict> AnomalyDetector::judge(const Observation& observation, const std
   if (verdict.baseline == 0) verdict.similarity = 1;
   verdict.anomalous = verdict.baseline > 0 && verdict.similarity < verdict.threshold;
   if (auto seen = resolved_.find(key_of(observation.plugin, resource));
-      verdict.anomalous && seen != resolved_.end() &&
+      config_.recurring_is_normal && verdict.anomalous && seen != resolved_.end() &&
       seen->second.search_exact(vector, 1).front().similarity >= config_.duplicate)
     verdict.anomalous = false;  // reported before, went away, came back the same: seen
   auto key = key_of(observation.plugin, resource);

@@ -7,7 +7,8 @@
 // vector is already there; anomalies join only when accepted. With persistence N, an anomaly is
 // reported once it has been seen in N observations in a row (transient states are not news). An
 // anomaly that went away and comes back the same (a nightly job's state) has been seen: it is
-// reported once, then it joins the baseline when it returns.
+// reported once, then it joins the baseline when it returns (unless recurring_is_normal is off,
+// as with auto_rollback).
 // Invariants: the first observation of a plugin defines its baseline (nothing to compare with);
 // every observation is stored with its verdict's key, except an anomaly near-identical to one
 // already reported while it lasts (a lasting anomaly is reported once; one that went away and
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/embedder.h"
 #include "ml/index.h"
 #include "ml/store.h"
 
@@ -30,7 +32,11 @@ struct AnomalyConfig {
   double threshold = 0.85;                   // similarity below this is an anomaly
   std::map<std::string, double> per_plugin;  // plugin -> threshold
   double duplicate = 0.999;                  // a vector this similar adds nothing to a baseline
-  int persistence = 1;  // consecutive anomalous observations before one is reported
+  int persistence = 1;           // consecutive anomalous observations before one is reported
+  EmbedderConfig embedder = {};  // structural unless a model is configured
+  // An anomaly that went away and returns the same is seen (a nightly job's state); off when
+  // anomalies are rolled back, so a change made again is rolled back again.
+  bool recurring_is_normal = true;
   double threshold_for(const std::string& plugin) const;
 };
 
@@ -65,8 +71,10 @@ std::map<std::string, Json> resources_of(const Json& state);
 
 class AnomalyDetector {
  public:
-  AnomalyDetector(VectorStore& store, AnomalyConfig config)
-      : store_(store), config_(std::move(config)) {}
+  // `embedder` null: the structural embedder.
+  AnomalyDetector(VectorStore& store, AnomalyConfig config,
+                  std::shared_ptr<Embedder> embedder = nullptr)
+      : store_(store), config_(std::move(config)), embedder_(std::move(embedder)) {}
   // Reads the stored baseline.
   Status load();
   // Every verdict for the observation (the whole state unless `whole` is false, because the
@@ -91,6 +99,7 @@ class AnomalyDetector {
 
   VectorStore& store_;
   AnomalyConfig config_;
+  std::shared_ptr<Embedder> embedder_;
   std::map<std::string, Baseline> baselines_;    // by "plugin/resource" and "plugin/collection"
   std::map<std::string, VectorIndex> reported_;  // anomalies already reported, by "plugin/resource"
   std::set<std::string> known_plugins_;          // plugins with a baseline

@@ -22,12 +22,6 @@ PORT=$((20000 + RANDOM % 30000))
 DAEMON=$!
 ON_EXIT+=("stop_pid $DAEMON 5")
 anomalies() { "$OPDBUS" --state-dir "$STATE" --json anomaly history -n 1000 2>/dev/null || echo '[]'; }
-wait_for() {
-  local tries=$(($1 * 20))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.05; done
-  return 1
-}
 baseline_ready() { grep -q "daemon.start: [0-9]* change(s) applied" "$WORK/daemon.log"; }
 wait_for 10 baseline_ready || fail "the daemon did not apply: $(cat "$WORK/daemon.log")"
 sleep 1.5  # a sample or two of the normal state

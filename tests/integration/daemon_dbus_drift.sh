@@ -19,12 +19,6 @@ ON_EXIT+=("stop_pid $! 5")
 
 pretty() { busctl --address="$BUS" get-property org.freedesktop.hostname1 /org/freedesktop/hostname1 org.freedesktop.hostname1 PrettyHostname 2>/dev/null; }
 name() { busctl --address="$BUS" get-property org.opdbus.TestService /org/opdbus/Test org.opdbus.Test1 Name 2>/dev/null; }
-wait_for() {
-  local tries=$(($1 * 50))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.02; done
-  return 1
-}
 is_kept() { [ "$(pretty)" = 's "odt kept"' ]; }
 name_kept() { [ "$(name)" = 's "kept"' ]; }
 wait_for 10 is_kept || fail "the daemon did not set the pretty hostname: $(tail -3 "$WORK/daemon.log")"

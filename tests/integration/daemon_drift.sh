@@ -32,12 +32,6 @@ ON_EXIT+=("stop_pid $DAEMON 5")
 ledger() { "$OPDBUS" --state-dir "$STATE" --json ledger log -n 1000000 2>/dev/null || echo '[]'; }
 count() { ledger | jq "[.[] | select($1)] | length"; }
 # wait_for SECONDS CONDITION...: polls the condition every 20 ms (this is the test, not the daemon).
-wait_for() {
-  local tries=$(($1 * 50))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.02; done
-  return 1
-}
 has_address() { nsip -j addr show dev odt-d0 2>/dev/null | jq -e --arg ip "$1" '[.[0].addr_info[].local] | index($ip) != null' >/dev/null; }
 blocks() { [ "$(count "$1")" -ge "$2" ]; }
 

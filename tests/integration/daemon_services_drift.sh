@@ -20,12 +20,6 @@ EOF2
   -v run --state-file "$WORK/state.json" --snapshot-interval 0 >"$WORK/daemon.log" 2>&1 &
 ON_EXIT+=("stop_pid $! 5")
 
-wait_for() {
-  local tries=$(($1 * 50))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.02; done
-  return 1
-}
 has_port() { ovs-vsctl --db="$OVSDB" list-ports odtbr 2>/dev/null | grep -qx odt-p1; }
 unit_active() { [ "$(unit_property odt-keep.service ActiveState)" = active ]; }
 drift_of() {
