@@ -11,17 +11,38 @@ namespace {
 
 constexpr size_t kGraphLinks = 16;
 constexpr size_t kGraphBuildBreadth = 200;
+// Stored vectors per product of a query batch: the similarities of a tile stay in cache while the
+// best k are picked from them.
+constexpr size_t kBatchTileRows = 1024;
 
-std::vector<Hit> top_k(const float* similarities, size_t count, size_t k) {
-  std::vector<Hit> hits;
-  hits.reserve(count);
-  for (size_t i = 0; i < count; ++i) hits.push_back({i, similarities[i]});
-  k = std::min(k, hits.size());
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
-                    [](const Hit& a, const Hit& b) { return a.similarity > b.similarity; });
-  hits.resize(k);
-  return hits;
-}
+// The k best of a stream of similarities: a min-heap of k, so each candidate costs one comparison
+// unless it is among the best so far.
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
+
+  void offer(const float* similarities, size_t count, size_t first_position) {
+    for (size_t i = 0; i < count; ++i) {
+      if (heap_.size() == k_ && similarities[i] <= heap_.front().similarity) continue;
+      if (heap_.size() == k_) {
+        std::pop_heap(heap_.begin(), heap_.end(), better);
+        heap_.pop_back();
+      }
+      heap_.push_back({first_position + i, similarities[i]});
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+
+  std::vector<Hit> take() {  // best first
+    std::sort_heap(heap_.begin(), heap_.end(), better);
+    return std::move(heap_);
+  }
+
+ private:
+  static bool better(const Hit& a, const Hit& b) { return a.similarity > b.similarity; }
+  size_t k_;
+  std::vector<Hit> heap_;
+};
 
 }  // namespace
 
@@ -35,23 +56,30 @@ void VectorIndex::add(const Vector& vector) {
 }
 
 std::vector<Hit> VectorIndex::search_exact(const Vector& query, size_t k) const {
-  if (size() == 0) return {};
+  if (size() == 0 || k == 0) return {};
   std::vector<float> similarities(size());
   cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(size()), kDimensions, 1.0F,
               rows_.data(), kDimensions, query.data(), 1, 0.0F, similarities.data(), 1);
-  return top_k(similarities.data(), similarities.size(), k);
+  TopK best(k);
+  best.offer(similarities.data(), similarities.size(), 0);
+  return best.take();
 }
 
 std::vector<std::vector<Hit>> VectorIndex::search_exact_batch(const float* queries, size_t count,
                                                               size_t k) const {
   std::vector<std::vector<Hit>> results(count);
-  if (size() == 0 || count == 0) return results;
-  std::vector<float> similarities(count * size());
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(count),
-              static_cast<int>(size()), kDimensions, 1.0F, queries, kDimensions, rows_.data(),
-              kDimensions, 0.0F, similarities.data(), static_cast<int>(size()));
-  for (size_t q = 0; q < count; ++q)
-    results[q] = top_k(similarities.data() + q * size(), size(), k);
+  if (size() == 0 || count == 0 || k == 0) return results;
+  std::vector<TopK> best(count, TopK(k));
+  size_t tile = std::min(size(), kBatchTileRows);
+  std::vector<float> similarities(count * tile);
+  for (size_t first = 0; first < size(); first += tile) {
+    auto rows = std::min(tile, size() - first);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(count),
+                static_cast<int>(rows), kDimensions, 1.0F, queries, kDimensions, row(first),
+                kDimensions, 0.0F, similarities.data(), static_cast<int>(rows));
+    for (size_t q = 0; q < count; ++q) best[q].offer(similarities.data() + q * rows, rows, first);
+  }
+  for (size_t q = 0; q < count; ++q) results[q] = best[q].take();
   return results;
 }
 

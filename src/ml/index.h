@@ -1,5 +1,6 @@
 // Similarity search over unit vectors (cosine = dot product): exact search as one OpenBLAS
-// matrix product (sgemv for a query, sgemm for a batch), and approximate search with hnswlib's
+// matrix product (sgemv for a query, sgemm for a batch, tiled over the stored vectors) with the
+// best k kept in a heap as the similarities are produced, and approximate search with hnswlib's
 // HNSW graph for large sets; search() picks exact below kApproximateFrom vectors.
 // Invariants: vectors are stored row-major in one contiguous buffer; positions are insertion
 // order and never change; the HNSW graph is built lazily and extended as vectors are added;

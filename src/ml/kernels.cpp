@@ -73,7 +73,6 @@ OPDBUS_VECTOR_CLONES
 void softmax_rows(float* x, size_t rows, size_t width) {
   for (size_t r = 0; r < rows; ++r, x += width) {
     float highest = x[0];
-#pragma omp simd reduction(max : highest)
     for (size_t i = 1; i < width; ++i) highest = x[i] > highest ? x[i] : highest;
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
