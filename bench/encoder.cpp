@@ -1,9 +1,11 @@
 // bench_encoder: op-dbus's sentence encoder, milliseconds per document of LENGTH tokens (one
 // window, [CLS] and [SEP] included), each length run for SECONDS after three warm-up passes.
 // bench/encoder.sh runs it next to ONNX Runtime on the same model. Prints {"LENGTH": ms, ...}.
-// Usage: bench_encoder MODEL_DIR SECONDS LENGTH...
+// Usage: bench_encoder MODEL_DIR SECONDS LENGTH...   (OPDBUS_ENCODER_BACKEND=cuda: on the GPU;
+// the backend used is printed on stderr)
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "base/json_util.h"
@@ -17,12 +19,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::filesystem::path model = argv[1];
-  auto encoder =
-      ml::SentenceEncoder::load({model / "model.safetensors", model / "vocab.txt", {}}, 512);
+  const char* wanted = std::getenv("OPDBUS_ENCODER_BACKEND");
+  auto backend =
+      wanted != nullptr && std::string(wanted) == "cuda" ? ml::Backend::cuda : ml::Backend::cpu;
+  auto encoder = ml::SentenceEncoder::load({model / "model.safetensors", model / "vocab.txt", {}},
+                                           512, backend);
   if (!encoder) {
     std::fprintf(stderr, "bench_encoder: %s\n", encoder.error().describe().c_str());
     return 1;
   }
+  std::fprintf(stderr, "bench_encoder: %s\n", (*encoder)->backend().c_str());
   double seconds = std::stod(argv[2]);
   auto vocabulary = static_cast<int32_t>((*encoder)->vocabulary().size());
   Json result = Json::object();

@@ -66,6 +66,14 @@ Result<EmbedderConfig> parse_embedder_config(const Json& json, const std::string
       if (!item.value().is_number_integer() || item.value().get<int64_t>() < 3)
         return fail(ErrorCode::invalid_input, "{}.max_tokens must be a count of at least 3", where);
       config.max_tokens = item.value().get<size_t>();
+    } else if (key == "device") {
+      auto device = item.value().is_string() ? item.value().get<std::string>() : "";
+      if (device != "auto" && device != "cpu" && device != "cuda")
+        return fail(ErrorCode::invalid_input, "{}.device must be \"auto\", \"cpu\" or \"cuda\"",
+                    where);
+      config.backend = device == "cpu"    ? Backend::cpu
+                       : device == "cuda" ? Backend::cuda
+                                          : Backend::automatic;
     } else if (key == "model" || key == "vocab" || key == "config") {
       if (!item.value().is_string() || item.value().get<std::string>().empty())
         return fail(ErrorCode::invalid_input, "{}.{} must be a path", where, key);
@@ -95,7 +103,7 @@ Result<std::shared_ptr<Embedder>> Embedder::create(const EmbedderConfig& config)
   EncoderFiles files{config.model,
                      config.vocab.empty() ? config.model.parent_path() / "vocab.txt" : config.vocab,
                      config.config};
-  auto loaded = SentenceEncoder::load(files, config.max_tokens);
+  auto loaded = SentenceEncoder::load(files, config.max_tokens, config.backend);
   if (!loaded) {  // a model the configuration names but cannot be used is a configuration error
     auto error = std::move(loaded).error();
     error.code = ErrorCode::invalid_input;

@@ -16,21 +16,22 @@
 
 #include "base/json_util.h"
 #include "base/result.h"
+#include "ml/encoder.h"
 #include "ml/structural.h"
 
 namespace opdbus::ml {
-
-class SentenceEncoder;
 
 struct EmbedderConfig {
   std::filesystem::path model;   // model.safetensors; empty: the structural embedder
   std::filesystem::path vocab;   // vocab.txt; empty: next to the model
   std::filesystem::path config;  // config.json; empty: next to the model, if there
   size_t max_tokens = 256;       // per window
+  Backend backend = Backend::automatic;
   bool operator==(const EmbedderConfig&) const = default;
 };
 
-// `"structural"` or {"model": PATH, "vocab": PATH, "config": PATH, "max_tokens": N}.
+// `"structural"` or {"model": PATH, "vocab": PATH, "config": PATH, "max_tokens": N,
+// "device": "auto" | "cpu" | "cuda"}.
 Result<EmbedderConfig> parse_embedder_config(const Json& json, const std::string& where);
 
 // The document as lines of "path words: value", sorted by path.

@@ -6,34 +6,11 @@
 #include <cmath>
 #include <fstream>
 
+#include "ml/gpu.h"
 #include "ml/kernels.h"
 #include "ml/safetensors.h"
 
 namespace opdbus::ml {
-
-struct SentenceEncoder::Weights {
-  struct Linear {
-    std::vector<float> weight;  // [out, in], as PyTorch stores it
-    std::vector<float> bias;    // [out]
-  };
-  struct Norm {
-    std::vector<float> gamma;
-    std::vector<float> beta;
-  };
-  struct Layer {
-    Linear qkv;  // Q, K and V stacked: [3 hidden, hidden]
-    Linear attention_out;
-    Norm attention_norm;
-    Linear intermediate;
-    Linear output;
-    Norm output_norm;
-  };
-  std::vector<float> words;
-  std::vector<float> positions;
-  std::vector<float> token_type;  // row 0: every token is of the first segment
-  Norm embedding_norm;
-  std::vector<Layer> layers;
-};
 
 struct SentenceEncoder::Buffers {
   std::vector<float> hidden;        // [length, hidden]
@@ -163,13 +140,13 @@ SentenceEncoder::SentenceEncoder(EncoderShape shape, WordPiece vocabulary, size_
     : shape_(shape),
       vocabulary_(std::move(vocabulary)),
       max_tokens_(max_tokens),
-      weights_(std::make_unique<Weights>()),
+      weights_(std::make_unique<EncoderWeights>()),
       buffers_(std::make_unique<Buffers>()) {}
 
 SentenceEncoder::~SentenceEncoder() = default;
 
 Result<std::unique_ptr<SentenceEncoder>> SentenceEncoder::load(const EncoderFiles& files,
-                                                               size_t max_tokens) {
+                                                               size_t max_tokens, Backend backend) {
   auto vocabulary = TRY(WordPiece::load(files.vocab));
   auto file = TRY(SafeTensors::open(files.weights));
   auto prefix = tensor_prefix(file);
@@ -199,7 +176,25 @@ Result<std::unique_ptr<SentenceEncoder>> SentenceEncoder::load(const EncoderFile
   weights.layers.resize(static_cast<size_t>(shape->layers));
   for (int i = 0; i < shape->layers; ++i)
     TRY(read_layer(reader, *shape, i, weights.layers[static_cast<size_t>(i)]));
+  if (backend != Backend::cpu) TRY(encoder->use_device(backend == Backend::cuda));
   return encoder;
+}
+
+Status SentenceEncoder::use_device(bool required) {
+  auto name = gpu::device();
+  auto device = name ? gpu::Encoder::create(shape_, *weights_, max_tokens_)
+                     : Result<std::unique_ptr<gpu::Encoder>>(make_failure(name.error()));
+  if (!device) {
+    if (required) return make_failure(std::move(device).error().with_context("backend cuda"));
+    return ok();
+  }
+  device_ = std::move(*device);
+  device_name_ = *name;
+  return ok();
+}
+
+std::string SentenceEncoder::backend() const {
+  return device_ ? "cuda (" + device_name_ + ")" : "cpu";
 }
 
 std::vector<float> SentenceEncoder::embed_ids(std::span<const int32_t> ids) {
@@ -231,6 +226,13 @@ std::vector<float> SentenceEncoder::embed(std::string_view text) {
 }
 
 void SentenceEncoder::encode_window(std::span<const int32_t> ids, std::vector<float>& pooled) {
+  if (device_) {
+    std::vector<int32_t> known(ids.begin(), ids.end());
+    for (auto& id : known)
+      if (id < 0 || id >= shape_.vocabulary) id = vocabulary_.unknown();
+    if (device_->add_window(known, pooled.data())) return;
+    device_.reset();  // a device that failed once is not trusted again
+  }
   embed_tokens(ids);
   for (size_t layer = 0; layer < weights_->layers.size(); ++layer) run_layer(layer, ids.size());
   auto hidden = static_cast<size_t>(shape_.hidden);

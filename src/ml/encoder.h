@@ -19,9 +19,14 @@
 #include <vector>
 
 #include "base/result.h"
+#include "ml/encoder_weights.h"
 #include "ml/wordpiece.h"
 
 namespace opdbus::ml {
+
+namespace gpu {
+class Encoder;
+}
 
 struct EncoderFiles {
   std::filesystem::path weights;  // model.safetensors
@@ -29,27 +34,23 @@ struct EncoderFiles {
   std::filesystem::path config;   // config.json; empty: the weights' directory's, if any
 };
 
-struct EncoderShape {
-  int vocabulary = 0;
-  int max_positions = 0;
-  int hidden = 0;
-  int layers = 0;
-  int heads = 12;
-  int intermediate = 0;
-  float layer_norm_eps = 1e-12F;
-};
+// Where the forward pass runs: automatic takes a CUDA device when there is one (ml/gpu.h).
+enum class Backend { automatic, cpu, cuda };
 
 class SentenceEncoder {
  public:
   static constexpr size_t kDefaultMaxTokens = 256;
 
   static Result<std::unique_ptr<SentenceEncoder>> load(const EncoderFiles& files,
-                                                       size_t max_tokens = kDefaultMaxTokens);
+                                                       size_t max_tokens = kDefaultMaxTokens,
+                                                       Backend backend = Backend::automatic);
   ~SentenceEncoder();
 
   const EncoderShape& shape() const { return shape_; }
   const WordPiece& vocabulary() const { return vocabulary_; }
   size_t max_tokens() const { return max_tokens_; }
+  // "cpu" or "cuda (DEVICE)": where windows are encoded now (a device error falls back to cpu).
+  std::string backend() const;
 
   // One window of ids, [CLS] and [SEP] included (at most max_tokens): its unit embedding.
   std::vector<float> embed_ids(std::span<const int32_t> ids);
@@ -59,19 +60,21 @@ class SentenceEncoder {
   std::vector<float> embed(std::string_view text);
 
  private:
-  struct Weights;
   struct Buffers;
   SentenceEncoder(EncoderShape shape, WordPiece vocabulary, size_t max_tokens);
   // Adds the sum of the final hidden states of `ids` to `pooled`.
   void encode_window(std::span<const int32_t> ids, std::vector<float>& pooled);
   void embed_tokens(std::span<const int32_t> ids);
+  Status use_device(bool required);
   void run_layer(size_t layer, size_t length);
   void attend(size_t length);
 
   EncoderShape shape_;
   WordPiece vocabulary_;
   size_t max_tokens_;
-  std::unique_ptr<Weights> weights_;
+  std::unique_ptr<EncoderWeights> weights_;
+  std::unique_ptr<gpu::Encoder> device_;
+  std::string device_name_;
   std::unique_ptr<Buffers> buffers_;
 };
 

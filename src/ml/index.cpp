@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "ml/gpu.h"
+
 namespace opdbus::ml {
 namespace {
 
@@ -69,6 +71,7 @@ std::vector<std::vector<Hit>> VectorIndex::search_exact_batch(const float* queri
                                                               size_t k) const {
   std::vector<std::vector<Hit>> results(count);
   if (size() == 0 || count == 0 || k == 0) return results;
+  if (device_batch(queries, count, k, results)) return results;
   std::vector<TopK> best(count, TopK(k));
   size_t tile = std::min(size(), kBatchTileRows);
   std::vector<float> similarities(count * tile);
@@ -81,6 +84,34 @@ std::vector<std::vector<Hit>> VectorIndex::search_exact_batch(const float* queri
   }
   for (size_t q = 0; q < count; ++q) results[q] = best[q].take();
   return results;
+}
+
+bool VectorIndex::device_batch(const float* queries, size_t count, size_t k,
+                               std::vector<std::vector<Hit>>& results) const {
+  if (size() < kDeviceFrom || device_failed_) return false;
+  if (!device_) {
+    auto created = gpu::Similarity::create(kDimensions);
+    device_failed_ = !created;
+    if (!created) return false;
+    device_ = std::move(*created);
+  }
+  std::vector<TopK> best(count, TopK(k));
+  size_t tile = std::min(size(), kBatchTileRows * 16);
+  std::vector<float> similarities(count * tile);
+  bool done = static_cast<bool>(device_->add(row(device_->size()), size() - device_->size()));
+  for (size_t first = 0; done && first < size(); first += tile) {
+    auto rows = std::min(tile, size() - first);
+    done = static_cast<bool>(device_->products(queries, count, first, rows, similarities.data()));
+    for (size_t q = 0; done && q < count; ++q)
+      best[q].offer(similarities.data() + q * rows, rows, first);
+  }
+  if (!done) {  // a device that failed once is not trusted again: the CPU answers
+    device_.reset();
+    device_failed_ = true;
+    return false;
+  }
+  for (size_t q = 0; q < count; ++q) results[q] = best[q].take();
+  return true;
 }
 
 Status VectorIndex::extend_graph() {

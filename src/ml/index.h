@@ -1,7 +1,9 @@
 // Similarity search over unit vectors (cosine = dot product): exact search as one OpenBLAS
 // matrix product (sgemv for a query, sgemm for a batch, tiled over the stored vectors) with the
 // best k kept in a heap as the similarities are produced, and approximate search with hnswlib's
-// HNSW graph for large sets; search() picks exact below kApproximateFrom vectors.
+// HNSW graph for large sets; search() picks exact below kApproximateFrom vectors. Batches over
+// kDeviceFrom vectors or more run their products on a CUDA device when there is one (ml/gpu.h;
+// the device keeps a copy of the vectors, extended as they are added).
 // Invariants: vectors are stored row-major in one contiguous buffer; positions are insertion
 // order and never change; the HNSW graph is built lazily and extended as vectors are added;
 // hnswlib's exceptions stop here.
@@ -21,6 +23,10 @@ class InnerProductSpace;
 
 namespace opdbus::ml {
 
+namespace gpu {
+class Similarity;
+}
+
 struct Hit {
   size_t position = 0;
   float similarity = 0;
@@ -29,6 +35,7 @@ struct Hit {
 class VectorIndex {
  public:
   static constexpr size_t kApproximateFrom = 50000;
+  static constexpr size_t kDeviceFrom = 16384;
 
   VectorIndex();
   ~VectorIndex();
@@ -49,11 +56,16 @@ class VectorIndex {
 
  private:
   Status extend_graph();
+  // Batch products on the device, when there is one and the set is large: false otherwise.
+  bool device_batch(const float* queries, size_t count, size_t k,
+                    std::vector<std::vector<Hit>>& results) const;
 
   std::vector<float> rows_;
   std::unique_ptr<hnswlib::InnerProductSpace> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
   size_t in_graph_ = 0;
+  mutable std::unique_ptr<gpu::Similarity> device_;  // the device copy of rows_, once used
+  mutable bool device_failed_ = false;
 };
 
 }  // namespace opdbus::ml

@@ -3,7 +3,8 @@
 // the vectorised kernels against the exact functions, and a small random BERT written by the
 // test (windows cover every token, one window equals its ids, errors name the bad input).
 // Agreement with independent implementations (ONNX Runtime, npm bert-tokenizer) is checked by
-// tests/integration/encoder_onnx.sh.
+// tests/integration/encoder_onnx.sh. The CUDA backend must equal the CPU path (skipped, with the
+// reason, where there is no device).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +16,8 @@
 
 #include "ml/embedder.h"
 #include "ml/encoder.h"
+#include "ml/gpu.h"
+#include "ml/index.h"
 #include "ml/kernels.h"
 #include "ml/safetensors.h"
 
@@ -301,6 +304,63 @@ TEST_F(EncoderTest, TheAnomalyEmbedderNeedsA384DimensionalModel) {
       << embedder.error().message;
   config->model = dir_ / "missing.safetensors";
   EXPECT_EQ(Embedder::create(*config).error().code, ErrorCode::invalid_input);
+}
+
+TEST_F(EncoderTest, TheCudaBackendEqualsTheCpuPath) {
+  auto files = EncoderFiles{dir_ / "model.safetensors", dir_ / "vocab.txt", {}};
+  auto device = gpu::device();
+  if (!device) {
+    auto required = SentenceEncoder::load(files, 16, Backend::cuda);
+    ASSERT_FALSE(required);
+    EXPECT_EQ(required.error().code, ErrorCode::unavailable);
+    EXPECT_EQ((*load())->backend(), "cpu");
+    GTEST_SKIP() << "no CUDA device: " << device.error().message;
+  }
+  auto cpu = SentenceEncoder::load(files, 6, Backend::cpu);
+  auto cuda = SentenceEncoder::load(files, 6, Backend::cuda);
+  ASSERT_TRUE(cpu && cuda) << (cuda ? cpu.error() : cuda.error()).describe();
+  EXPECT_NE((*cuda)->backend().find("cuda"), std::string::npos);
+  for (const char* text : {"the", "the web3.service state up", "cafe mtu 1500 the web3 up up up"}) {
+    auto expected = (*cpu)->embed(text);
+    auto actual = (*cuda)->embed(text);
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(actual[i], expected[i], 1e-4) << text;
+  }
+  EXPECT_NE((*cuda)->backend().find("cuda"), std::string::npos) << "the device failed";
+}
+
+TEST(VectorIndexDevice, BatchesOnTheDeviceEqualTheCpu) {
+  if (auto device = gpu::device(); !device)
+    GTEST_SKIP() << "no CUDA device: " << device.error().message;
+  std::mt19937 random(3);
+  std::normal_distribution<float> normal;
+  VectorIndex index;
+  auto unit = [&] {
+    Vector vector;
+    for (auto& value : vector) value = normal(random);
+    std::vector<float> values(vector.begin(), vector.end());
+    kernels::normalize(values.data(), values.size());
+    std::copy(values.begin(), values.end(), vector.begin());
+    return vector;
+  };
+  for (size_t i = 0; i < VectorIndex::kDeviceFrom + 100; ++i) index.add(unit());
+  std::vector<float> queries;
+  for (int q = 0; q < 8; ++q) {
+    auto vector = unit();
+    queries.insert(queries.end(), vector.begin(), vector.end());
+  }
+  auto batch = index.search_exact_batch(queries.data(), 8, 5);
+  for (size_t q = 0; q < 8; ++q) {
+    Vector query;
+    std::copy_n(queries.begin() + static_cast<std::ptrdiff_t>(q * kDimensions), kDimensions,
+                query.begin());
+    auto single = index.search_exact(query, 5);
+    ASSERT_EQ(batch[q].size(), single.size());
+    for (size_t i = 0; i < single.size(); ++i) {
+      EXPECT_EQ(batch[q][i].position, single[i].position);
+      EXPECT_NEAR(batch[q][i].similarity, single[i].similarity, 1e-5);
+    }
+  }
 }
 
 TEST(Embedder, ConfigTextAndTheStructuralDefault) {
