@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "base/signal_pipe.h"
+#include "daemon/config.h"
 #include "mcp/config.h"
 #include "mcp/host.h"
 #include "mcp/http.h"
@@ -38,6 +39,12 @@ int run_mcp(Context& context, const McpArgs& args) {
     auto loaded = mcp::load_mcp_config(args.config_file);
     if (!loaded) return report_error(loaded.error());
     config = std::move(*loaded);
+  }
+  std::error_code error;
+  if (std::filesystem::exists(daemon::kDefaultDaemonConfig, error)) {
+    auto daemon_config = daemon::load_daemon_config(daemon::kDefaultDaemonConfig);
+    if (!daemon_config) return report_error(daemon_config.error());
+    config.host.anomaly = daemon_config->anomaly;
   }
   mcp::Host host(context, config.host);
   mcp::Server server(host.catalogue(), {.compact = args.compact});

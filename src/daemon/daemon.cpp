@@ -157,9 +157,10 @@ class Daemon {
   // MCP for agents and the web UI; its engine work runs here, on the loop thread.
   Status serve_mcp() {
     auto address = TRY(mcp::parse_listen_address(options_.mcp_address));
+    auto host = options_.mcp_config.host;
+    host.anomaly = config_.anomaly;
     mcp_host_ = std::make_unique<mcp::Host>(
-        context_, options_.mcp_config.host,
-        [this](const std::function<void()>& work) { tasks_.run(work); });
+        context_, std::move(host), [this](const std::function<void()>& work) { tasks_.run(work); });
     mcp_server_ = std::make_unique<mcp::Server>(mcp_host_->catalogue(), mcp::ServerOptions{});
     mcp::HttpOptions http;
     http.address = address.first;

@@ -17,6 +17,7 @@
 #include "engine/context.h"
 #include "engine/engine.h"
 #include "mcp/protocol.h"
+#include "ml/anomaly.h"
 #include "proto/dbus/introspect.h"
 
 namespace opdbus::mcp {
@@ -29,6 +30,7 @@ struct DbusMethodExposure {
 
 struct HostOptions {
   std::vector<DbusMethodExposure> dbus_methods;  // off unless listed
+  ml::AnomalyConfig anomaly;  // the daemon's: anomaly_scan embeds and compares as it does
 };
 
 // Runs one engine operation exclusively: under a mutex standalone, on the daemon's own thread

@@ -32,16 +32,21 @@ void Host::add_insight_tools(Catalogue& catalogue) {
        .description = "Embeds the current state of every plugin (or one) and compares each "
                       "resource with the states seen before; anomalies (similarity below the "
                       "threshold) are recorded in the ledger. The first scan defines the baseline.",
-       .input_schema = object_schema(
-           {{"plugin", {{"type", "string"}}},
-            {"threshold",
-             {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"default", 0.85}}}}),
+       .input_schema =
+           object_schema({{"plugin", {{"type", "string"}}},
+                          {"threshold",
+                           {{"type", "number"},
+                            {"minimum", 0},
+                            {"maximum", 1},
+                            {"description",
+                             "similarity below which a state is an anomaly (default: the "
+                             "daemon config's, 0.85 unless set)"}}}}),
        .output_schema = {{"type", "object"}},
        .read_only = true,
        .idempotent = false,
        .run = [this](Call& call) -> Result<ToolOutput> {
-         ml::AnomalyConfig config;
-         config.threshold = call.arguments.value("threshold", 0.85);
+         auto config = options_.anomaly;
+         config.threshold = call.arguments.value("threshold", config.threshold);
          auto plugin = call.arguments.value("plugin", "");
          return on_engine(call, [&](Engine& engine) -> Result<Json> {
            auto anomalies = TRY(Anomalies::open(context_, config));

@@ -46,7 +46,8 @@ __global__ void layer_norm_kernel(float* x, int width, const float* gamma, const
   for (int i = threadIdx.x; i < width; i += blockDim.x) sum += row[i];
   float mean = block_reduce(sum, shared, false) / width;
   float squares = 0;
-  for (int i = threadIdx.x; i < width; i += blockDim.x) squares += (row[i] - mean) * (row[i] - mean);
+  for (int i = threadIdx.x; i < width; i += blockDim.x)
+    squares += (row[i] - mean) * (row[i] - mean);
   float inverse = rsqrtf(block_reduce(squares, shared, false) / width + eps);
   for (int i = threadIdx.x; i < width; i += blockDim.x)
     row[i] = (row[i] - mean) * inverse * gamma[i] + beta[i];

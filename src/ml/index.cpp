@@ -24,14 +24,19 @@ class TopK {
   explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
 
   void offer(const float* similarities, size_t count, size_t first_position) {
-    for (size_t i = 0; i < count; ++i) {
-      if (heap_.size() == k_ && similarities[i] <= heap_.front().similarity) continue;
-      if (heap_.size() == k_) {
-        std::pop_heap(heap_.begin(), heap_.end(), better);
-        heap_.pop_back();
-      }
+    size_t i = 0;
+    for (; i < count && heap_.size() < k_; ++i) {
       heap_.push_back({first_position + i, similarities[i]});
       std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+    if (heap_.empty()) return;
+    float worst_kept = heap_.front().similarity;
+    for (; i < count; ++i) {
+      if (similarities[i] <= worst_kept) continue;
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = {first_position + i, similarities[i]};
+      std::push_heap(heap_.begin(), heap_.end(), better);
+      worst_kept = heap_.front().similarity;
     }
   }
 
