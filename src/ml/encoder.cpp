@@ -126,12 +126,33 @@ Status read_layer(const TensorReader& reader, const EncoderShape& shape, int ind
                      layer.output_norm.beta);
 }
 
-// out[rows, n] += a[rows, k] * w[n, k]^T
-void multiply_transposed(const float* a, size_t rows, size_t k, const std::vector<float>& w,
-                         size_t n, float* out) {
+// out[rows, n] += a[rows, k] * w[n, k]^T, with the packed weight when there is one.
+void multiply_transposed(const float* a, size_t rows, size_t k,
+                         const EncoderWeights::Linear& linear, size_t n, float* out) {
+  if (!linear.packed.empty())
+    return kernels::multiply_packed(a, rows, k, linear.packed.data(), n, out);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n),
-              static_cast<int>(k), 1.0F, a, static_cast<int>(k), w.data(), static_cast<int>(k),
-              1.0F, out, static_cast<int>(n));
+              static_cast<int>(k), 1.0F, a, static_cast<int>(k), linear.weight.data(),
+              static_cast<int>(k), 1.0F, out, static_cast<int>(n));
+}
+
+// Packs every linear layer for kernels::multiply_packed where the CPU can run it (after the
+// weights went to the device, if any); the unpacked copies are released.
+void pack_for_cpu(EncoderWeights& weights, const EncoderShape& shape) {
+  auto panels = [](int n) { return static_cast<size_t>(n) % kernels::kPanelWidth == 0; };
+  if (!kernels::packed_products_supported() || !panels(shape.hidden) || !panels(shape.intermediate))
+    return;
+  auto pack = [](EncoderWeights::Linear& linear, int n, int k) {
+    linear.packed =
+        kernels::pack_panels(linear.weight, static_cast<size_t>(n), static_cast<size_t>(k));
+    linear.weight = {};
+  };
+  for (auto& layer : weights.layers) {
+    pack(layer.qkv, 3 * shape.hidden, shape.hidden);
+    pack(layer.attention_out, shape.hidden, shape.hidden);
+    pack(layer.intermediate, shape.intermediate, shape.hidden);
+    pack(layer.output, shape.hidden, shape.intermediate);
+  }
 }
 
 }  // namespace
@@ -177,6 +198,7 @@ Result<std::unique_ptr<SentenceEncoder>> SentenceEncoder::load(const EncoderFile
   for (int i = 0; i < shape->layers; ++i)
     TRY(read_layer(reader, *shape, i, weights.layers[static_cast<size_t>(i)]));
   if (backend != Backend::cpu) TRY(encoder->use_device(backend == Backend::cuda));
+  pack_for_cpu(weights, *shape);
   return encoder;
 }
 
@@ -264,21 +286,20 @@ void SentenceEncoder::run_layer(size_t index, size_t length) {
   auto& b = *buffers_;
   b.qkv.resize(length * 3 * hidden);
   kernels::broadcast_row(b.qkv.data(), layer.qkv.bias.data(), length, 3 * hidden);
-  multiply_transposed(b.hidden.data(), length, hidden, layer.qkv.weight, 3 * hidden, b.qkv.data());
+  multiply_transposed(b.hidden.data(), length, hidden, layer.qkv, 3 * hidden, b.qkv.data());
   attend(length);
   kernels::add_row(b.hidden.data(), layer.attention_out.bias.data(), length, hidden);
-  multiply_transposed(b.context.data(), length, hidden, layer.attention_out.weight, hidden,
+  multiply_transposed(b.context.data(), length, hidden, layer.attention_out, hidden,
                       b.hidden.data());
   kernels::layer_norm(b.hidden.data(), length, hidden, layer.attention_norm.gamma.data(),
                       layer.attention_norm.beta.data(), shape_.layer_norm_eps);
   b.intermediate.resize(length * inner);
   kernels::broadcast_row(b.intermediate.data(), layer.intermediate.bias.data(), length, inner);
-  multiply_transposed(b.hidden.data(), length, hidden, layer.intermediate.weight, inner,
+  multiply_transposed(b.hidden.data(), length, hidden, layer.intermediate, inner,
                       b.intermediate.data());
   kernels::gelu(b.intermediate.data(), b.intermediate.size());
   kernels::add_row(b.hidden.data(), layer.output.bias.data(), length, hidden);
-  multiply_transposed(b.intermediate.data(), length, inner, layer.output.weight, hidden,
-                      b.hidden.data());
+  multiply_transposed(b.intermediate.data(), length, inner, layer.output, hidden, b.hidden.data());
   kernels::layer_norm(b.hidden.data(), length, hidden, layer.output_norm.gamma.data(),
                       layer.output_norm.beta.data(), shape_.layer_norm_eps);
 }

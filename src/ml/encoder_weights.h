@@ -19,8 +19,9 @@ struct EncoderShape {
 
 struct EncoderWeights {
   struct Linear {
-    std::vector<float> weight;  // [out, in]
+    std::vector<float> weight;  // [out, in]; empty once packed
     std::vector<float> bias;    // [out]
+    std::vector<float> packed;  // the weight as kernels::pack_panels lays it out, if packed
   };
   struct Norm {
     std::vector<float> gamma;

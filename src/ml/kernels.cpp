@@ -3,6 +3,8 @@
 // degree-6 polynomial for e^r on |r| <= ln2/2; erf: Abramowitz and Stegun 7.1.26.
 #include "ml/kernels.h"
 
+#include <immintrin.h>
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -101,6 +103,60 @@ void normalize(float* x, size_t count) {
   if (squares == 0) return;
   auto inverse = static_cast<float>(1.0 / std::sqrt(squares));
   for (size_t i = 0; i < count; ++i) x[i] *= inverse;
+}
+
+namespace {
+
+// `Rows` rows of out (one panel of 32 columns, two registers per row) += x rows * the panel:
+// for each k one load of the panel's row serves 2 * Rows fused multiply-adds.
+template <int Rows>
+__attribute__((target("avx512f"))) void multiply_panel(const float* x, size_t k, const float* panel,
+                                                       float* out, size_t n) {
+  __m512 sums[Rows][2];
+  for (int r = 0; r < Rows; ++r) {
+    sums[r][0] = _mm512_loadu_ps(out + r * n);
+    sums[r][1] = _mm512_loadu_ps(out + r * n + 16);
+  }
+  for (size_t i = 0; i < k; ++i) {
+    __m512 low = _mm512_loadu_ps(panel + i * kPanelWidth);
+    __m512 high = _mm512_loadu_ps(panel + i * kPanelWidth + 16);
+    for (int r = 0; r < Rows; ++r) {
+      __m512 value = _mm512_set1_ps(x[r * k + i]);
+      sums[r][0] = _mm512_fmadd_ps(value, low, sums[r][0]);
+      sums[r][1] = _mm512_fmadd_ps(value, high, sums[r][1]);
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    _mm512_storeu_ps(out + r * n, sums[r][0]);
+    _mm512_storeu_ps(out + r * n + 16, sums[r][1]);
+  }
+}
+
+}  // namespace
+
+bool packed_products_supported() {
+  return __builtin_cpu_supports("avx512f") != 0;
+}
+
+std::vector<float> pack_panels(const std::vector<float>& weight, size_t n, size_t k) {
+  std::vector<float> packed(n * k);
+  for (size_t panel = 0; panel < n / kPanelWidth; ++panel)
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = 0; j < kPanelWidth; ++j)
+        packed[(panel * k + i) * kPanelWidth + j] = weight[(panel * kPanelWidth + j) * k + i];
+  return packed;
+}
+
+__attribute__((target("avx512f"))) void multiply_packed(const float* x, size_t rows, size_t k,
+                                                        const float* packed, size_t n, float* out) {
+  for (size_t panel = 0; panel < n / kPanelWidth; ++panel) {
+    const float* weights = packed + panel * k * kPanelWidth;
+    float* columns = out + panel * kPanelWidth;
+    size_t r = 0;
+    for (; r + 8 <= rows; r += 8) multiply_panel<8>(x + r * k, k, weights, columns + r * n, n);
+    for (; r + 4 <= rows; r += 4) multiply_panel<4>(x + r * k, k, weights, columns + r * n, n);
+    for (; r < rows; ++r) multiply_panel<1>(x + r * k, k, weights, columns + r * n, n);
+  }
 }
 
 }  // namespace opdbus::ml::kernels

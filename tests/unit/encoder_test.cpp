@@ -175,6 +175,26 @@ TEST(Kernels, MatchTheExactFunctions) {
   EXPECT_NEAR(norm[3], 1.3416408, 1e-6);
 }
 
+TEST(Kernels, PackedProductsEqualTheNaiveProduct) {
+  if (!kernels::packed_products_supported()) GTEST_SKIP() << "this CPU has no AVX-512F";
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal;
+  const size_t n = 64, k = 40;
+  std::vector<float> weight(n * k);
+  for (auto& value : weight) value = normal(random);
+  auto packed = kernels::pack_panels(weight, n, k);
+  for (size_t rows : {1, 3, 4, 8, 13}) {
+    std::vector<float> x(rows * k), out(rows * n), expected(rows * n);
+    for (auto& value : x) value = normal(random);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = expected[i] = normal(random);
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t c = 0; c < n; ++c)
+        for (size_t i = 0; i < k; ++i) expected[r * n + c] += x[r * k + i] * weight[c * k + i];
+    kernels::multiply_packed(x.data(), rows, k, packed.data(), n, out.data());
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], expected[i], 1e-4) << rows;
+  }
+}
+
 // A random BERT of hidden 8, 2 heads, 2 layers over kTokens, written as a Hugging Face model.
 class EncoderTest : public TempDir {
  protected:
