@@ -17,7 +17,7 @@ PACKAGES=(
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not
 # start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
 TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping
-  openssl curl nodejs chromium python3-numpy python3-onnx libfaiss-dev)
+  openssl curl nodejs chromium python3-numpy python3-onnx libfaiss-dev wireguard-go wireguard-tools)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 # Debian's npm, unless an npm came with another nodejs build already installed.
 [ "${1:-}" = --all ] && ! command -v npm >/dev/null && PACKAGES+=(npm)
