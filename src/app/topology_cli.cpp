@@ -1,6 +1,7 @@
 // `op-dbus topology ...`; see topology_cli.h.
 #include "app/topology_cli.h"
 
+#include "ml/gpu.h"
 #include "topology/placement.h"
 
 namespace opdbus::cli {
@@ -27,10 +28,16 @@ int run_topology(const Output& output, const TopologyCommands& commands, const T
   if (!hwloc) return report_error(hwloc.error());
   auto described = hwloc->describe();
   if (*commands.show) {
-    if (output.json)
-      print_json(described.to_json());
-    else
-      fmt::print("{}", described.to_text());
+    // Whether the encoder and batched searches would run on a CUDA device (ml/gpu.h).
+    auto device = ml::gpu::device();
+    auto cuda = device ? *device : device.error().message;
+    if (output.json) {
+      auto json = described.to_json();
+      json["cuda"] = {{"available", static_cast<bool>(device)}, {"detail", cuda}};
+      print_json(json);
+    } else {
+      fmt::print("{}CUDA backend: {}\n", described.to_text(), cuda);
+    }
     return kOk;
   }
   auto policy = topology::PlacementPolicy::parse(args.policy, args.device);
