@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/netlink/generic.h"
 #include "proto/netlink/ip_address.h"
 #include "proto/netlink/message.h"
 #include "proto/netlink/route.h"
@@ -489,6 +491,18 @@ TEST(RouteMessageTest, ParseRouteRejectsOtherMessageTypes) {
   auto parsed = parse_route(*build_route_delete(route).header());
   ASSERT_FALSE(parsed.has_value());
   EXPECT_EQ(parsed.error().code, ErrorCode::kernel);
+}
+
+// Needs no privilege: the family table is readable by anyone.
+TEST(GenericNetlink, FindsFamiliesByName) {
+  auto socket = Socket::open(0, NETLINK_GENERIC);
+  ASSERT_TRUE(socket) << socket.error().describe();
+  auto control = generic_family_id(*socket, "nlctrl");
+  ASSERT_TRUE(control) << control.error().describe();
+  EXPECT_EQ(*control, std::optional<uint16_t>(GENL_ID_CTRL));
+  auto missing = generic_family_id(*socket, "no-such-family");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
 }
 
 }  // namespace

@@ -49,11 +49,11 @@ int Socket::fd() const {
   return mnl_socket_get_fd(socket_.get());
 }
 
-Result<Socket> Socket::open(unsigned groups) {
-  std::unique_ptr<mnl_socket, SocketClose> socket(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
-  if (!socket) return fail(ErrorCode::unavailable, "open rtnetlink socket: {}", errno_text(errno));
+Result<Socket> Socket::open(unsigned groups, int protocol) {
+  std::unique_ptr<mnl_socket, SocketClose> socket(mnl_socket_open2(protocol, SOCK_CLOEXEC));
+  if (!socket) return fail(ErrorCode::unavailable, "open netlink socket: {}", errno_text(errno));
   if (mnl_socket_bind(socket.get(), groups, MNL_SOCKET_AUTOPID) < 0)
-    return fail(ErrorCode::unavailable, "bind rtnetlink socket: {}", errno_text(errno));
+    return fail(ErrorCode::unavailable, "bind netlink socket: {}", errno_text(errno));
   int one = 1;
   int fd = mnl_socket_get_fd(socket.get());
   mnl_socket_setsockopt(socket.get(), NETLINK_EXT_ACK, &one, sizeof one);

@@ -29,8 +29,9 @@ class Socket {
  public:
   static constexpr size_t kMaxInFlight = 64;
 
-  // Opens NETLINK_ROUTE in the current network namespace, subscribed to `groups` (RTMGRP_*).
-  static Result<Socket> open(unsigned groups = 0);
+  // Opens NETLINK_ROUTE (or `protocol`, e.g. NETLINK_GENERIC) in the current network namespace,
+  // subscribed to `groups` (RTMGRP_*).
+  static Result<Socket> open(unsigned groups = 0, int protocol = NETLINK_ROUTE);
 
   using MessageHandler = std::function<Status(const nlmsghdr&)>;
   // Sends a dump request and calls `handler` for each object; retries when the dump was
