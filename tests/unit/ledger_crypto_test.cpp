@@ -2,6 +2,7 @@
 // Transparency test vectors and a naive reference tree, proofs and their verifiers (including
 // every single-bit alteration of a proof), and C2SP signed notes.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <random>
@@ -260,7 +261,8 @@ TEST(Merkle, ConsistencyVerifierRejectsEveryAlteration) {
 }
 
 TEST(SignedNote, SignsAndOpensCheckpoints) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / "note-key";
+  auto dir =
+      std::filesystem::path(::testing::TempDir()) / ("note-key-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto key = SigningKey::load_or_create(dir / "k", "op-dbus/test");

@@ -3,6 +3,7 @@
 // block, an edited payload, a checkpoint re-signed with another key, and a rolled-back ledger
 // presented against a later checkpoint.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fcntl.h>
 
@@ -22,9 +23,10 @@ namespace fs = std::filesystem;
 class LedgerStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        fs::path(::testing::TempDir()) /
-        ("ledger-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    // The pid too: two test runs on one machine (a developer's and CI's) must not share it.
+    dir_ = fs::path(::testing::TempDir()) /
+           ("ledger-" + std::to_string(::getpid()) + "-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
