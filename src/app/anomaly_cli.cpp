@@ -6,8 +6,6 @@
 #include "engine/record.h"
 
 namespace opdbus::cli {
-
-using daemon::kDefaultDaemonConfig;
 namespace {
 
 void print_verdicts(const std::vector<ml::Verdict>& verdicts) {
@@ -23,12 +21,7 @@ void print_verdicts(const std::vector<ml::Verdict>& verdicts) {
 }
 
 Result<ml::AnomalyConfig> config_of(const AnomalyArgs& args) {
-  std::error_code error;
-  std::filesystem::path file = args.config_file;
-  if (file.empty() && std::filesystem::exists(kDefaultDaemonConfig, error))
-    file = kDefaultDaemonConfig;
-  ml::AnomalyConfig config;
-  if (!file.empty()) config = TRY(daemon::load_daemon_config(file)).anomaly;
+  auto config = TRY(daemon::load_daemon_config_or_defaults(args.config_file)).anomaly;
   if (args.threshold) config.threshold = *args.threshold;
   return config;
 }

@@ -16,8 +16,7 @@ int run_daemon(Context& context, daemon::DaemonOptions options,
     options.mcp_config = std::move(*config);
   }
   if (!std::filesystem::exists(options.web_root, error)) options.web_root.clear();
-  if (options.config_file.empty() && std::filesystem::exists(daemon::kDefaultDaemonConfig, error))
-    options.config_file = daemon::kDefaultDaemonConfig;
+  options.config_file = daemon::daemon_config_path(options.config_file);
   if (options.state_files.empty() && std::filesystem::exists("/etc/op-dbus/state.json", error))
     options.state_files.push_back("/etc/op-dbus/state.json");
   if (auto ran = daemon::run(context, options); !ran) return report_error(ran.error());

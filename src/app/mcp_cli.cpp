@@ -40,12 +40,9 @@ int run_mcp(Context& context, const McpArgs& args) {
     if (!loaded) return report_error(loaded.error());
     config = std::move(*loaded);
   }
-  std::error_code error;
-  if (std::filesystem::exists(daemon::kDefaultDaemonConfig, error)) {
-    auto daemon_config = daemon::load_daemon_config(daemon::kDefaultDaemonConfig);
-    if (!daemon_config) return report_error(daemon_config.error());
-    config.host.anomaly = daemon_config->anomaly;
-  }
+  auto daemon_config = daemon::load_daemon_config_or_defaults({});
+  if (!daemon_config) return report_error(daemon_config.error());
+  config.host.anomaly = daemon_config->anomaly;
   mcp::Host host(context, config.host);
   mcp::Server server(host.catalogue(), {.compact = args.compact});
   if (args.stdio) {

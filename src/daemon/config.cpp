@@ -82,4 +82,16 @@ Result<DaemonConfig> load_daemon_config(const std::filesystem::path& file) {
   return with_context(parse_daemon_config(json), file.string());
 }
 
+std::filesystem::path daemon_config_path(const std::filesystem::path& file) {
+  std::error_code error;
+  if (!file.empty() || !std::filesystem::exists(kDefaultDaemonConfig, error)) return file;
+  return kDefaultDaemonConfig;
+}
+
+Result<DaemonConfig> load_daemon_config_or_defaults(const std::filesystem::path& file) {
+  auto path = daemon_config_path(file);
+  if (path.empty()) return parse_daemon_config(Json::object());
+  return load_daemon_config(path);
+}
+
 }  // namespace opdbus::daemon

@@ -30,5 +30,9 @@ inline constexpr const char* kDefaultDaemonConfig = "/etc/op-dbus/config.json";
 
 Result<DaemonConfig> parse_daemon_config(const Json& json);
 Result<DaemonConfig> load_daemon_config(const std::filesystem::path& file);
+// `file` when given, else kDefaultDaemonConfig when it exists, else none (empty).
+std::filesystem::path daemon_config_path(const std::filesystem::path& file);
+// The configuration in daemon_config_path(file); the defaults when there is no file.
+Result<DaemonConfig> load_daemon_config_or_defaults(const std::filesystem::path& file);
 
 }  // namespace opdbus::daemon

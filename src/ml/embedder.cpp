@@ -34,7 +34,12 @@ void render(const Json& node, std::string& path, std::string& out) {
 // Identifies a model by what decides its vectors: the safetensors header (names, shapes, byte
 // ranges), the file's size and the vocabulary.
 Result<std::string> model_name(const EncoderFiles& files) {
-  XXH3_state_t* state = XXH3_createState();
+  struct StateFree {
+    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+  };
+  std::unique_ptr<XXH3_state_t, StateFree> owned(XXH3_createState());
+  if (!owned) return fail(ErrorCode::internal, "out of memory hashing the model");
+  auto* state = owned.get();
   XXH3_64bits_reset(state);
   auto add_file = [&](const std::filesystem::path& path, size_t limit) {
     std::ifstream in(path, std::ios::binary);
@@ -47,9 +52,7 @@ Result<std::string> model_name(const EncoderFiles& files) {
   XXH3_64bits_update(state, &size, sizeof size);
   add_file(files.weights, 1 << 20);
   add_file(files.vocab, 16 << 20);
-  auto hash = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return fmt::format("transformer-{:016x}", hash);
+  return fmt::format("transformer-{:016x}", XXH3_64bits_digest(state));
 }
 
 }  // namespace

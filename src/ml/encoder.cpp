@@ -220,8 +220,13 @@ std::string SentenceEncoder::backend() const {
 }
 
 std::vector<float> SentenceEncoder::embed_ids(std::span<const int32_t> ids) {
+  // Ids from outside may be anything: those outside the vocabulary are [UNK], as in text.
+  std::vector<int32_t> window(
+      ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), max_tokens_)));
+  for (auto& id : window)
+    if (id < 0 || id >= shape_.vocabulary) id = vocabulary_.unknown();
   std::vector<float> pooled(static_cast<size_t>(shape_.hidden), 0.0F);
-  encode_window(ids.subspan(0, std::min(ids.size(), max_tokens_)), pooled);
+  if (!window.empty()) encode_window(window, pooled);
   kernels::normalize(pooled.data(), pooled.size());
   return pooled;
 }
@@ -249,10 +254,7 @@ std::vector<float> SentenceEncoder::embed(std::string_view text) {
 
 void SentenceEncoder::encode_window(std::span<const int32_t> ids, std::vector<float>& pooled) {
   if (device_) {
-    std::vector<int32_t> known(ids.begin(), ids.end());
-    for (auto& id : known)
-      if (id < 0 || id >= shape_.vocabulary) id = vocabulary_.unknown();
-    if (device_->add_window(known, pooled.data())) return;
+    if (device_->add_window(ids, pooled.data())) return;
     device_.reset();  // a device that failed once is not trusted again
   }
   embed_tokens(ids);
@@ -267,9 +269,7 @@ void SentenceEncoder::embed_tokens(std::span<const int32_t> ids) {
   auto& x = buffers_->hidden;
   x.resize(ids.size() * hidden);
   for (size_t t = 0; t < ids.size(); ++t) {
-    auto id = static_cast<size_t>(ids[t]) < static_cast<size_t>(shape_.vocabulary)
-                  ? static_cast<size_t>(ids[t])
-                  : static_cast<size_t>(vocabulary_.unknown());
+    auto id = static_cast<size_t>(ids[t]);
     const float* word = weights_->words.data() + id * hidden;
     const float* position = weights_->positions.data() + t * hidden;
     for (size_t i = 0; i < hidden; ++i)

@@ -62,7 +62,8 @@ class SentenceEncoder {
  private:
   struct Buffers;
   SentenceEncoder(EncoderShape shape, WordPiece vocabulary, size_t max_tokens);
-  // Adds the sum of the final hidden states of `ids` to `pooled`.
+  // Adds the sum of the final hidden states of `ids` (1 to max_tokens ids, all within the
+  // vocabulary: embed_ids and windows() see to it) to `pooled`.
   void encode_window(std::span<const int32_t> ids, std::vector<float>& pooled);
   void embed_tokens(std::span<const int32_t> ids);
   Status use_device(bool required);

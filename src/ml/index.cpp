@@ -74,25 +74,40 @@ std::vector<Hit> VectorIndex::search_exact(const Vector& query, size_t k) const 
 
 std::vector<std::vector<Hit>> VectorIndex::search_exact_batch(const float* queries, size_t count,
                                                               size_t k) const {
-  std::vector<std::vector<Hit>> results(count);
-  if (size() == 0 || count == 0 || k == 0) return results;
-  if (device_batch(queries, count, k, results)) return results;
+  if (size() == 0 || count == 0 || k == 0) return std::vector<std::vector<Hit>>(count);
+  if (device_ready()) {
+    auto on_device =
+        best_by_tiles(count, k, kBatchTileRows * 16, [&](size_t first, size_t rows, float* out) {
+          return static_cast<bool>(device_->products(queries, count, first, rows, out));
+        });
+    if (on_device) return std::move(*on_device);
+    device_.reset();  // a device that failed once is not trusted again: the CPU answers
+    device_failed_ = true;
+  }
+  return *best_by_tiles(count, k, kBatchTileRows, [&](size_t first, size_t rows, float* out) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(count),
+                static_cast<int>(rows), kDimensions, 1.0F, queries, kDimensions, row(first),
+                kDimensions, 0.0F, out, static_cast<int>(rows));
+    return true;
+  });
+}
+
+std::optional<std::vector<std::vector<Hit>>> VectorIndex::best_by_tiles(
+    size_t count, size_t k, size_t tile, const TileProducts& products) const {
   std::vector<TopK> best(count, TopK(k));
-  size_t tile = std::min(size(), kBatchTileRows);
+  tile = std::min(size(), tile);
   std::vector<float> similarities(count * tile);
   for (size_t first = 0; first < size(); first += tile) {
     auto rows = std::min(tile, size() - first);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(count),
-                static_cast<int>(rows), kDimensions, 1.0F, queries, kDimensions, row(first),
-                kDimensions, 0.0F, similarities.data(), static_cast<int>(rows));
+    if (!products(first, rows, similarities.data())) return std::nullopt;
     for (size_t q = 0; q < count; ++q) best[q].offer(similarities.data() + q * rows, rows, first);
   }
+  std::vector<std::vector<Hit>> results(count);
   for (size_t q = 0; q < count; ++q) results[q] = best[q].take();
   return results;
 }
 
-bool VectorIndex::device_batch(const float* queries, size_t count, size_t k,
-                               std::vector<std::vector<Hit>>& results) const {
+bool VectorIndex::device_ready() const {
   if (size() < kDeviceFrom || device_failed_) return false;
   if (!device_) {
     auto created = gpu::Similarity::create(kDimensions);
@@ -100,23 +115,10 @@ bool VectorIndex::device_batch(const float* queries, size_t count, size_t k,
     if (!created) return false;
     device_ = std::move(*created);
   }
-  std::vector<TopK> best(count, TopK(k));
-  size_t tile = std::min(size(), kBatchTileRows * 16);
-  std::vector<float> similarities(count * tile);
-  bool done = static_cast<bool>(device_->add(row(device_->size()), size() - device_->size()));
-  for (size_t first = 0; done && first < size(); first += tile) {
-    auto rows = std::min(tile, size() - first);
-    done = static_cast<bool>(device_->products(queries, count, first, rows, similarities.data()));
-    for (size_t q = 0; done && q < count; ++q)
-      best[q].offer(similarities.data() + q * rows, rows, first);
-  }
-  if (!done) {  // a device that failed once is not trusted again: the CPU answers
-    device_.reset();
-    device_failed_ = true;
-    return false;
-  }
-  for (size_t q = 0; q < count; ++q) results[q] = best[q].take();
-  return true;
+  if (device_->add(row(device_->size()), size() - device_->size())) return true;
+  device_.reset();
+  device_failed_ = true;
+  return false;
 }
 
 Status VectorIndex::extend_graph() {

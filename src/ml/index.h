@@ -9,7 +9,9 @@
 // hnswlib's exceptions stop here.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/result.h"
@@ -56,9 +58,14 @@ class VectorIndex {
 
  private:
   Status extend_graph();
-  // Batch products on the device, when there is one and the set is large: false otherwise.
-  bool device_batch(const float* queries, size_t count, size_t k,
-                    std::vector<std::vector<Hit>>& results) const;
+  // out (count x rows) = the batch's queries times stored rows [first, first + rows); false
+  // when the products could not be made.
+  using TileProducts = std::function<bool(size_t first, size_t rows, float* out)>;
+  // The best k of each of `count` queries, the stored vectors taken `tile` at a time.
+  std::optional<std::vector<std::vector<Hit>>> best_by_tiles(size_t count, size_t k, size_t tile,
+                                                             const TileProducts& products) const;
+  // Whether batches go to the device: there is one, the set is large, and it holds every vector.
+  bool device_ready() const;
 
   std::vector<float> rows_;
   std::unique_ptr<hnswlib::InnerProductSpace> space_;

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "ml/kernels.h"
+
 namespace opdbus::ml {
 namespace {
 
@@ -171,12 +173,7 @@ std::optional<std::string> identity_of(const Json& item) {
 Vector embed_structure(const Json& document) {
   Vector vector{};
   Hasher(vector).walk(document);
-  double norm = 0;
-  for (float value : vector) norm += static_cast<double>(value) * value;
-  if (norm > 0) {
-    auto scale = static_cast<float>(1.0 / std::sqrt(norm));
-    for (float& value : vector) value *= scale;
-  }
+  kernels::normalize(vector.data(), vector.size());
   return vector;
 }
 

@@ -114,6 +114,9 @@ Result<std::vector<netlink::Message>> set_device_requests(uint16_t family,
   messages.push_back(device_message(family, interface, change, true));
   std::vector<const PeerChange*> pending;  // peers for the last message
   size_t length = messages.back().header()->nlmsg_len + attribute_size(0);
+  // What a continuation message (name and peers only) holds before its first peer.
+  size_t continuation_start =
+      device_message(family, interface, change, false).header()->nlmsg_len + attribute_size(0);
   auto flush = [&] {
     auto& message = messages.back();
     auto* peers = message.begin_nested(WGDEVICE_A_PEERS);
@@ -123,15 +126,14 @@ Result<std::vector<netlink::Message>> set_device_requests(uint16_t family,
   };
   for (const auto& peer : change.peers) {
     auto size = peer_size(peer);
-    auto continuation = device_message(family, interface, change, false);
-    if (continuation.header()->nlmsg_len + attribute_size(0) + size > netlink::Message::kCapacity)
+    if (continuation_start + size > netlink::Message::kCapacity)
       return fail(ErrorCode::invalid_input,
                   "WireGuard peer {}: too many allowed IPs for one netlink message",
                   peer.peer.public_key.base64());
     if (length + size > netlink::Message::kCapacity) {
       flush();
-      messages.push_back(std::move(continuation));
-      length = messages.back().header()->nlmsg_len + attribute_size(0);
+      messages.push_back(device_message(family, interface, change, false));
+      length = continuation_start;
     }
     pending.push_back(&peer);
     length += size;
