@@ -7,6 +7,7 @@
 #include "plugins/ovs/ovs_plugin.h"
 #include "plugins/settings/settings_plugins.h"
 #include "plugins/systemd/systemd_plugin.h"
+#include "plugins/wireguard/wireguard_plugin.h"
 
 namespace opdbus {
 
@@ -21,6 +22,9 @@ Status register_builtin_plugins(Registry& registry, const PluginSettings& host) 
   TRY(registry.add(nm::make_networkmanager_plugin(host.bus_address)));
   TRY(registry.add(
       dbusplugin::make_dbus_plugin({host.bus_address, host.state_dir / "discovery.sqlite"})));
+  wg::WireguardSettings wireguard;
+  wireguard.state_directory = host.state_dir;
+  TRY(registry.add(wg::make_wireguard_plugin(std::move(wireguard))));
   return ok();
 }
 

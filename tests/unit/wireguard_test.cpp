@@ -232,5 +232,49 @@ TEST(WireguardGenl, ManyPeersAreSplitOverMessages) {
   EXPECT_FALSE(set_device_requests(42, "wg0", oversized));
 }
 
+// A GET_DEVICE reply has SET_DEVICE's attribute layout, so requests parse back as replies.
+TEST(WireguardGenl, RepliesParseIntoTheDevice) {
+  auto messages = set_device_requests(42, "wg0", sample_change());
+  ASSERT_TRUE(messages);
+  Device device;
+  for (const auto& message : *messages) ASSERT_TRUE(merge_device_reply(*message.header(), device));
+  EXPECT_EQ(device.private_key, key_of(1));
+  ASSERT_EQ(device.peers.size(), 2U);
+  const auto& first = device.peers[0];
+  EXPECT_EQ(first.public_key, key_of(2));
+  ASSERT_TRUE(first.endpoint);
+  EXPECT_EQ(first.endpoint->to_string(), "192.0.2.1:51820");
+  EXPECT_EQ(first.persistent_keepalive, 25);
+  ASSERT_EQ(first.allowed_ips.size(), 2U);
+  EXPECT_EQ(first.allowed_ips[1].to_string(), "2001:db8::/64");
+  EXPECT_EQ(device.listen_port, 51820);
+}
+
+TEST(WireguardGenl, APeerContinuedInTheNextMessageIsMerged) {
+  Device device;
+  for (int part = 0; part < 2; ++part) {
+    DeviceChange change;
+    PeerChange peer;
+    peer.peer.public_key = key_of(7);
+    peer.peer.allowed_ips = {*netlink::Prefix::parse("10.0." + std::to_string(part) + ".0/24")};
+    change.peers.push_back(peer);
+    auto messages = set_device_requests(42, "wg0", change);
+    ASSERT_TRUE(messages);
+    ASSERT_TRUE(merge_device_reply(*messages->front().header(), device));
+  }
+  ASSERT_EQ(device.peers.size(), 1U);
+  ASSERT_EQ(device.peers[0].allowed_ips.size(), 2U);
+  EXPECT_EQ(device.peers[0].allowed_ips[1].to_string(), "10.0.1.0/24");
+}
+
+TEST(WireguardGenl, AShortKeyInAReplyIsAnError) {
+  netlink::Message message(42, 0);
+  message.put_extra_header<genlmsghdr>();
+  uint8_t short_key[8] = {};
+  message.put_bytes(WGDEVICE_A_PRIVATE_KEY, short_key, sizeof short_key);
+  Device device;
+  EXPECT_FALSE(merge_device_reply(*message.header(), device));
+}
+
 }  // namespace
 }  // namespace opdbus::wireguard

@@ -61,4 +61,13 @@ struct DeviceChange {
   std::vector<PeerChange> peers;
 };
 
+// One WireGuard interface's configuration channel: the kernel's genetlink family (genl.h) or a
+// userspace implementation's UAPI socket (uapi.h).
+class DeviceControl {
+ public:
+  virtual ~DeviceControl() = default;
+  virtual Result<Device> get() = 0;
+  virtual Status set(const DeviceChange& change) = 0;
+};
+
 }  // namespace opdbus::wireguard

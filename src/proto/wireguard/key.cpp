@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <memory>
 
@@ -12,6 +14,16 @@
 
 namespace opdbus::wireguard {
 namespace {
+
+std::string hex_of(const uint8_t* data, size_t length) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (size_t i = 0; i < length; ++i) {
+    text += kDigits[data[i] >> 4];
+    text += kDigits[data[i] & 15];
+  }
+  return text;
+}
 
 struct PkeyFree {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -73,13 +85,7 @@ std::string Key::base64() const {
 }
 
 std::string Key::hex() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (auto byte : bytes) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 15];
-  }
-  return text;
+  return hex_of(bytes.data(), bytes.size());
 }
 
 Result<Key> Key::generate_private() {
@@ -103,6 +109,13 @@ Result<Key> Key::public_key() const {
   return key;
 }
 
+std::string Key::fingerprint() const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  return hex_of(digest, std::min<size_t>(8, length));
+}
+
 Result<Key> read_key_file(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return fail(ErrorCode::not_found, "cannot read the key file {}", file.string());
@@ -114,16 +127,32 @@ Result<Key> read_key_file(const std::filesystem::path& file) {
   return key;
 }
 
+Status write_key_file(const std::filesystem::path& file, const Key& key) {
+  auto temporary = file.string() + ".XXXXXX";
+  UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));  // mode 0600
+  if (!fd) return fail(ErrorCode::io, "cannot create a key file next to {}", file.string());
+  auto text = key.base64() + "\n";
+  bool written = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                 ::fsync(fd.get()) == 0;
+  bool linked = written && ::link(temporary.c_str(), file.c_str()) == 0;
+  int link_error = errno;
+  ::unlink(temporary.c_str());
+  if (!written) return fail(ErrorCode::io, "cannot write the key file {}", file.string());
+  if (linked) return ok();
+  if (auto existing = read_key_file(file); link_error == EEXIST && existing && *existing == key)
+    return ok();
+  return fail(ErrorCode::io, "cannot create the key file {}: {}", file.string(),
+              link_error == EEXIST ? "it exists and holds another key" : std::strerror(link_error));
+}
+
 Result<Key> load_or_create_private_key(const std::filesystem::path& file) {
   std::error_code error;
   if (std::filesystem::exists(file, error)) return read_key_file(file);
   auto key = TRY(Key::generate_private());
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return fail(ErrorCode::io, "cannot create the key file {}", file.string());
-  auto text = key.base64() + "\n";
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-      ::fsync(fd.get()) != 0)
-    return fail(ErrorCode::io, "cannot write the key file {}", file.string());
+  if (auto written = write_key_file(file, key); !written) {
+    if (std::filesystem::exists(file, error)) return read_key_file(file);  // created meanwhile
+    return make_failure(written.error());
+  }
   return key;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/unique_fd.h"
@@ -82,9 +83,9 @@ Status check_errno(std::string_view answer, const std::string& device) {
   value = value.substr(0, value.find('\n'));
   auto code = number<int>("errno", value);
   if (!code) return make_failure(code.error());
-  if (*code != 0)
+  if (*code != 0)  // wireguard-go answers with negative errno values
     return fail(ErrorCode::kernel, "WireGuard device {} refused the request: {}", device,
-                std::strerror(*code));
+                std::strerror(std::abs(*code)));
   return ok();
 }
 

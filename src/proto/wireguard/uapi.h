@@ -21,11 +21,11 @@ std::string uapi_set_request(const DeviceChange& change);
 Result<Device> parse_uapi_device(std::string_view answer);
 
 // One connection per request, so a restarted implementation is simply reconnected to.
-class UapiClient {
+class UapiClient final : public DeviceControl {
  public:
   explicit UapiClient(std::filesystem::path socket) : socket_(std::move(socket)) {}
-  Result<Device> get();
-  Status set(const DeviceChange& change);
+  Result<Device> get() override;
+  Status set(const DeviceChange& change) override;
 
  private:
   Result<std::string> exchange(const std::string& request);
