@@ -11,13 +11,14 @@ PACKAGES=(
   libexpected-dev libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsimdjson-dev libsqlite3-dev libbtrfsutil-dev libbtrfs-dev btrfs-progs
   libsystemd-dev libexpat1-dev dbus-daemon tzdata libcpp-httplib-dev
-  libhwloc-dev libzstd-dev libxxhash-dev libopenblas-dev libhnswlib-dev libutf8proc-dev
+  libhwloc-dev libzstd-dev libxxhash-dev libopenblas-dev libhnswlib-dev libutf8proc-dev lxc-dev
   iproute2 jq clang-format clang libclang-rt-14-dev
 )
 # Real daemons the integration tests start in sandboxes of their own (with --all). They must not
 # start on the host at install time: a policy-rc.d refusing service starts is in place meanwhile.
 TEST_PACKAGES=(systemd systemd-container polkitd network-manager openvswitch-switch iputils-ping
-  openssl curl nodejs chromium python3-numpy python3-onnx libfaiss-dev wireguard-go wireguard-tools)
+  openssl curl nodejs chromium python3-numpy python3-onnx libfaiss-dev wireguard-go wireguard-tools
+  busybox-static)
 [ "${1:-}" = --all ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 # Debian's npm, unless an npm came with another nodejs build already installed.
 [ "${1:-}" = --all ] && ! command -v npm >/dev/null && PACKAGES+=(npm)

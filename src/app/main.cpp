@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--ovsdb-ca-cert", config.ovsdb_ca_cert,
                  "PEM CA certificate the OVSDB server's certificate must be signed by")
       ->check(CLI::ExistingFile);
+  app.add_option("--lxc-path", config.lxc_path,
+                 "the LXC container directory (default: LXC's lxc.lxcpath, /var/lib/lxc)");
   app.add_flag("--json", output.json, "machine-readable output");
   app.add_flag("-v,--verbose", verbose, "log what is being done");
 
@@ -159,9 +161,9 @@ int main(int argc, char** argv) {
   Context context;
   context.config = config;
   if (auto registered = register_builtin_plugins(
-          context.registry,
-          {config.bus_address, config.root, config.state_dir, config.ovsdb_address,
-           config.ovsdb_private_key, config.ovsdb_certificate, config.ovsdb_ca_cert});
+          context.registry, {config.bus_address, config.root, config.state_dir,
+                             config.ovsdb_address, config.ovsdb_private_key,
+                             config.ovsdb_certificate, config.ovsdb_ca_cert, config.lxc_path});
       !registered)
     return cli::report_error(registered.error());
   if (!config.netns.empty()) {

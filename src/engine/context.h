@@ -23,6 +23,7 @@ struct Config {
   std::filesystem::path root = "/";  // the managed host's root for files op-dbus writes
   std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
   std::string ovsdb_private_key, ovsdb_certificate, ovsdb_ca_cert;  // for ssl: OVSDB addresses
+  std::filesystem::path lxc_path;  // LXC's container directory; empty: liblxc's lxc.lxcpath
 };
 
 struct Context {

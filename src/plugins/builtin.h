@@ -16,6 +16,7 @@ struct PluginSettings {
   std::filesystem::path state_dir;   // where the discovery index lives
   std::string ovsdb_address = "unix:/var/run/openvswitch/db.sock";
   std::string ovsdb_private_key, ovsdb_certificate, ovsdb_ca_cert;  // for ssl: addresses
+  std::filesystem::path lxc_path;  // LXC's container directory; empty: its lxc.lxcpath
 };
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& settings);

@@ -53,6 +53,21 @@ Status wait_for_vswitchd(ovsdb::Client& client, const Json& next) {
               next.get<int64_t>(), kReconfigureMs / 1000);
 }
 
+// The bridge whose ports include `port`, in a normalise()d state; empty when none.
+std::string bridge_of_port(const Json& state, const std::string& port) {
+  for (const auto& bridge : state["bridges"])
+    for (const auto& item : bridge["ports"])
+      if (item["name"] == port) return bridge["name"].get<std::string>();
+  return "";
+}
+
+// Applies `changes` to `rows` in one transaction and waits for ovs-vswitchd to follow.
+Status apply_changes(ovsdb::Client& client, const Rows& rows, const std::vector<Change>& changes) {
+  auto operations = TRY(transaction_for(changes, rows));
+  auto results = TRY(client.transact(kDatabase, operations));
+  return wait_for_vswitchd(client, results.back().at("rows").at(0).at("next_cfg"));
+}
+
 class OvsWatch final : public Watch {
  public:
   OvsWatch(ovsdb::Client client) : client_(std::move(client)) {}
@@ -122,9 +137,7 @@ class OvsPlugin final : public Plugin {
   Result<ApplyReport> apply(const std::vector<Change>& changes) override {
     if (changes.empty()) return ApplyReport{};
     auto client = TRY(ovsdb::Client::connect(address_, tls_));
-    auto operations = TRY(transaction_for(changes, TRY(read_rows(client))));
-    auto results = TRY(client.transact(kDatabase, operations));
-    TRY(wait_for_vswitchd(client, results.back().at("rows").at(0).at("next_cfg")));
+    TRY(apply_changes(client, TRY(read_rows(client)), changes));
     return ApplyReport{1};
   }
 
@@ -153,6 +166,30 @@ class OvsPlugin final : public Plugin {
 };
 
 }  // namespace
+
+Status attach_port(const std::string& ovsdb_address, const ovsdb::TlsFiles& tls,
+                   const std::string& bridge, const std::string& port) {
+  auto client = TRY(ovsdb::Client::connect(ovsdb_address, tls));
+  auto rows = TRY(read_rows(client));
+  auto owner = bridge_of_port(normalise(rows), port);
+  if (owner == bridge) return ok();
+  if (!owner.empty())
+    return fail(ErrorCode::conflict, "port {} is already a port of OVS bridge {}", port, owner);
+  return apply_changes(client, rows,
+                       {make_change("ovs", "port", bridge + "/" + port, ChangeOp::create, Json(),
+                                    Json::object(), false, "")});
+}
+
+Status detach_port(const std::string& ovsdb_address, const ovsdb::TlsFiles& tls,
+                   const std::string& port) {
+  auto client = TRY(ovsdb::Client::connect(ovsdb_address, tls));
+  auto rows = TRY(read_rows(client));
+  auto owner = bridge_of_port(normalise(rows), port);
+  if (owner.empty()) return ok();
+  return apply_changes(client, rows,
+                       {make_change("ovs", "port", owner + "/" + port, ChangeOp::remove, Json(),
+                                    Json(), false, "")});
+}
 
 std::unique_ptr<Plugin> make_ovs_plugin(std::string ovsdb_address, ovsdb::TlsFiles tls) {
   return std::make_unique<OvsPlugin>(std::move(ovsdb_address), std::move(tls));
