@@ -127,11 +127,16 @@ int run_diff(Context& context, const Output& output, const std::string& file,
 
 int run_apply(Context& context, const Output& output, const std::string& file,
               const ApplyOptions& options) {
-  auto start = Clock::now();
   auto document = load_state_document(file, context.registry);
   if (!document) return report_error(document.error());
+  return run_apply_document(context, output, *document, options);
+}
+
+int run_apply_document(Context& context, const Output& output, const StateDocument& document,
+                       const ApplyOptions& options) {
+  auto start = Clock::now();
   Engine engine(context);
-  auto result = engine.apply(*document, options);
+  auto result = engine.apply(document, options);
   if (!result) return report_error(result.error());
   return print_outcome(*result, output, milliseconds_since(start));
 }

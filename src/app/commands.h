@@ -7,6 +7,7 @@
 
 #include "engine/context.h"
 #include "engine/engine.h"
+#include "engine/state_file.h"
 
 namespace opdbus::cli {
 
@@ -34,6 +35,9 @@ int run_diff(Context& context, const Output& output, const std::string& file,
              const std::optional<std::string>& plugin);
 int run_apply(Context& context, const Output& output, const std::string& file,
               const ApplyOptions& options);
+// Applies a document built by a command (container start, ...) exactly as `apply FILE` would.
+int run_apply_document(Context& context, const Output& output, const StateDocument& document,
+                       const ApplyOptions& options);
 int run_commit(Context& context, const Output& output);
 int run_rollback(Context& context, const Output& output);
 // rollback --to HEIGHT|SNAPSHOT: point-in-time recovery through apply (exit codes as apply).

@@ -9,6 +9,7 @@
 
 #include "app/anomaly_cli.h"
 #include "app/commands.h"
+#include "app/container_cli.h"
 #include "app/daemon.h"
 #include "app/ledger_cli.h"
 #include "app/logging.h"
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
   auto store_commands = cli::add_store_commands(app, store_args);
   cli::AnomalyArgs anomaly_args;
   auto anomaly_commands = cli::add_anomaly_commands(app, anomaly_args);
+  cli::ContainerArgs container_args;
+  auto container_commands = cli::add_container_commands(app, container_args);
   cli::TopologyArgs topology_args;
   auto topology_commands = cli::add_topology_commands(app, topology_args);
 
@@ -193,6 +196,8 @@ int main(int argc, char** argv) {
     return cli::run_store(context, output, store_commands, store_args);
   if (app.got_subcommand("anomaly"))
     return cli::run_anomaly(context, output, anomaly_commands, anomaly_args);
+  if (app.got_subcommand("container"))
+    return cli::run_container(context, output, container_commands, container_args, apply_options);
   if (app.got_subcommand("ledger"))
     return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;

@@ -31,7 +31,7 @@ Status register_builtin_plugins(Registry& registry, const PluginSettings& host) 
   lxc.state_directory = host.state_dir;
   lxc.attach_ovs_port = [address = host.ovsdb_address, tls](const std::string& bridge,
                                                             const std::string& port) {
-    return ovs::attach_port(address, tls, bridge, port);
+    return ovs::attach_port(address, tls, bridge, port, "lxc");
   };
   lxc.detach_ovs_port = [address = host.ovsdb_address, tls](const std::string& port) {
     return ovs::detach_port(address, tls, port);

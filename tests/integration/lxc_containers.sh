@@ -69,6 +69,21 @@ pings 10.0.3.7 || fail "the clone is not reachable"
 expect_rc 0 opl apply "$WORK/clone.json"
 expect_contains "No changes"
 
+# The container commands go through the engine: planned, verified and recorded.
+expect_rc 0 opl container stop "$B"
+[ "$(info "$B" -s -H)" = STOPPED ] || fail "container stop: $B still $(info "$B" -s -H)"
+expect_rc 0 opl container start "$B"
+[ "$(info "$B" -s -H)" = RUNNING ] || fail "container start: $B is $(info "$B" -s -H)"
+expect_rc 0 opl container list
+expect_contains "$B"
+expect_rc 0 opl container show "$B"
+expect_contains '"ipv4": "10.0.3.7/24"'
+expect_rc 2 opl container start "${LXC_PREFIX}nonexistent"
+expect_contains "no container named"
+opl --json ledger log -n 1 | jq -e --arg b "$B" '.[0] | .actor.interface == "cli"
+  and .before.lxc.containers[$b].state == "stopped" and .after.lxc.containers[$b].state == "running"' \
+  >/dev/null || fail "container start not in the ledger: $(opl --json ledger log -n 1)"
+
 printf '{"version": 1, "plugins": {"lxc": {"containers": {"%s": {"template": "busybox",
   "network": [{"link": "odt-nonexistent"}]}}}}}\n' "$C" >"$WORK/broken.json"
 expect_rc 1 opl apply "$WORK/broken.json"

@@ -94,6 +94,11 @@ const Json* find_named(const Json& list, const std::string& name) {
   return nullptr;
 }
 
+// A port another plugin added for its own resource (a container's veth) and removes with it.
+bool owned_elsewhere(const Json& port) {
+  return port.contains("external_ids") && port["external_ids"].contains(kOwnerKey);
+}
+
 void plan_ports(const Json& current_bridge, const Json& item, const std::string& pointer,
                 bool observe, std::vector<Change>& changes) {
   const auto name = item["name"].get<std::string>();
@@ -116,7 +121,7 @@ void plan_ports(const Json& current_bridge, const Json& item, const std::string&
     }
   }
   for (const auto& have : existing)
-    if (!find_named(wanted, have["name"].get<std::string>()))
+    if (!find_named(wanted, have["name"].get<std::string>()) && !owned_elsewhere(have))
       changes.push_back(make_change("ovs", "port", name + "/" + have["name"].get<std::string>(),
                                     ChangeOp::remove, have, Json(), observe, pointer + "/ports"));
 }

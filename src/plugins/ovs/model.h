@@ -5,7 +5,8 @@
 //   "external_ids"}], "state": "absent", "mode"}]}; a port's read-only "error" is what
 // ovs-vswitchd reported for its interface. A bridge's own internal port is implicit.
 // Invariants: only declared fields are compared, after normalisation ("" datapath is "system",
-// empty sets are null or []), so a query fed back is a no-op; `ports` is the complete set.
+// empty sets are null or []), so a query fed back is a no-op; `ports` is the complete set, except
+// for ports another plugin owns (external_ids "op-dbus:owner"), which stay unless declared absent.
 #pragma once
 
 #include <map>
@@ -15,6 +16,9 @@
 #include "plugin/plugin.h"
 
 namespace opdbus::ovs {
+
+// The external_ids key naming the plugin that owns a port it added (attach_port).
+inline constexpr const char* kOwnerKey = "op-dbus:owner";
 
 // The rows of one select per table, keyed by _uuid.
 struct Rows {

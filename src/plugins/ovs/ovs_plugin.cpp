@@ -168,16 +168,17 @@ class OvsPlugin final : public Plugin {
 }  // namespace
 
 Status attach_port(const std::string& ovsdb_address, const ovsdb::TlsFiles& tls,
-                   const std::string& bridge, const std::string& port) {
+                   const std::string& bridge, const std::string& port,
+                   const std::string& owner_plugin) {
   auto client = TRY(ovsdb::Client::connect(ovsdb_address, tls));
   auto rows = TRY(read_rows(client));
-  auto owner = bridge_of_port(normalise(rows), port);
-  if (owner == bridge) return ok();
-  if (!owner.empty())
-    return fail(ErrorCode::conflict, "port {} is already a port of OVS bridge {}", port, owner);
+  auto holder = bridge_of_port(normalise(rows), port);
+  if (holder == bridge) return ok();
+  if (!holder.empty())
+    return fail(ErrorCode::conflict, "port {} is already a port of OVS bridge {}", port, holder);
   return apply_changes(client, rows,
                        {make_change("ovs", "port", bridge + "/" + port, ChangeOp::create, Json(),
-                                    Json::object(), false, "")});
+                                    {{"external_ids", {{kOwnerKey, owner_plugin}}}}, false, "")});
 }
 
 Status detach_port(const std::string& ovsdb_address, const ovsdb::TlsFiles& tls,
