@@ -10,6 +10,7 @@
 
 #include "base/fs.h"
 #include "plugins/lxc/model.h"
+#include "plugins/lxc/watch.h"
 #include "proto/lxc/container.h"
 
 namespace opdbus::lxcplugin {
@@ -171,9 +172,7 @@ class LxcPlugin final : public Plugin {
   }
 
   Result<std::unique_ptr<Watch>> watch(WatchCallback callback) override {
-    (void)callback;
-    return fail(ErrorCode::unavailable,
-                "liblxc has no change notifications; the daemon's periodic sample finds drift");
+    return make_lxc_watch(settings_.path, std::move(callback));
   }
 
   Json exact_desired(const Json& target, const Json& current) const override {
