@@ -118,7 +118,7 @@ Status Container::set_cgroup_item(const std::string& subsystem, const std::strin
 
 Status Container::log_to(const std::filesystem::path& file) {
   TRY(set_config_item("lxc.log.file", file.string()));
-  TRY(set_config_item("lxc.log.level", "INFO"));
+  TRY(set_config_item("lxc.log.level", "WARN"));
   log_ = file;
   return ok();
 }
