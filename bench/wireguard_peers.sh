@@ -10,13 +10,11 @@ cd "$(dirname "$0")/.."
 N=${1:-100}
 export OPDBUS=${OPDBUS:-$PWD/build/src/app/op-dbus}
 . tests/integration/common.inc
+. tests/integration/services.inc
 command -v wireguard-go >/dev/null && command -v wg >/dev/null || skip "wireguard-go and wg are needed"
 
-ip netns exec "$NS" unshare -m --propagation private sh -c \
-  'mount -t tmpfs none /run && mkdir /run/wireguard && touch /run/odt-private && exec sleep 600' &
-HOLDER=$!
-ON_EXIT+=("nsenter -t $HOLDER -m -n ip link del wgb0 2>/dev/null; kill $HOLDER")
-wait_for 5 test -e /proc/$HOLDER/root/run/odt-private || fail "no private namespace"
+private_run "$NS"
+HOLDER=$PRIVATE
 inside() { nsenter -t "$HOLDER" -m -n "$@"; }
 now_ns() { date +%s%N; }
 ms_since() { echo "scale=1; ($(now_ns) - $1) / 1000000" | bc; }

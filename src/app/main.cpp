@@ -14,6 +14,7 @@
 #include "app/ledger_cli.h"
 #include "app/logging.h"
 #include "app/mcp_cli.h"
+#include "app/mesh_cli.h"
 #include "app/store_cli.h"
 #include "app/topology_cli.h"
 #include "engine/netns.h"
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
   auto anomaly_commands = cli::add_anomaly_commands(app, anomaly_args);
   cli::ContainerArgs container_args;
   auto container_commands = cli::add_container_commands(app, container_args);
+  cli::MeshArgs mesh_args;
+  auto mesh_commands = cli::add_mesh_commands(app, mesh_args);
   cli::TopologyArgs topology_args;
   auto topology_commands = cli::add_topology_commands(app, topology_args);
 
@@ -198,6 +201,7 @@ int main(int argc, char** argv) {
     return cli::run_anomaly(context, output, anomaly_commands, anomaly_args);
   if (app.got_subcommand("container"))
     return cli::run_container(context, output, container_commands, container_args, apply_options);
+  if (app.got_subcommand("mesh")) return cli::run_mesh(context, output, mesh_commands, mesh_args);
   if (app.got_subcommand("ledger"))
     return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;

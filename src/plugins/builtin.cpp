@@ -3,6 +3,7 @@
 
 #include "plugins/dbus/dbus_plugin.h"
 #include "plugins/lxc/lxc_plugin.h"
+#include "plugins/mesh/mesh_plugin.h"
 #include "plugins/net/net_plugin.h"
 #include "plugins/networkmanager/nm_plugin.h"
 #include "plugins/ovs/ovs_plugin.h"
@@ -11,6 +12,29 @@
 #include "plugins/wireguard/wireguard_plugin.h"
 
 namespace opdbus {
+namespace {
+
+std::string shell_quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// This op-dbus, with this host's state and container directories, as LXC hooks run it; empty
+// when this process cannot name itself or its state directory.
+std::string hook_command(const PluginSettings& host) {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error || host.state_dir.empty()) return "";
+  auto state = std::filesystem::absolute(host.state_dir, error);
+  if (error) return "";
+  auto command = shell_quoted(self.string()) + " --state-dir " + shell_quoted(state.string());
+  auto lxc = std::filesystem::absolute(host.lxc_path, error);
+  if (!host.lxc_path.empty() && !error) command += " --lxc-path " + shell_quoted(lxc.string());
+  return command;
+}
+
+}  // namespace
 
 Status register_builtin_plugins(Registry& registry, const PluginSettings& host) {
   TRY(registry.add(net::make_net_plugin()));
@@ -36,7 +60,12 @@ Status register_builtin_plugins(Registry& registry, const PluginSettings& host) 
   lxc.detach_ovs_port = [address = host.ovsdb_address, tls](const std::string& port) {
     return ovs::detach_port(address, tls, port);
   };
+  lxc.mesh_command = hook_command(host);
   TRY(registry.add(lxcplugin::make_lxc_plugin(std::move(lxc))));
+  meshplugin::MeshSettings mesh;
+  mesh.state_directory = host.state_dir;
+  mesh.lxc_path = host.lxc_path;
+  TRY(registry.add(meshplugin::make_mesh_plugin(std::move(mesh))));
   return ok();
 }
 

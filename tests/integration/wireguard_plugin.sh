@@ -15,26 +15,15 @@ command -v unshare >/dev/null && command -v nsenter >/dev/null || skip "util-lin
 command -v ping >/dev/null || skip "ping (package iputils-ping) is not installed"
 command -v python3 >/dev/null || skip "python3 (holds a UDP port busy) is not installed"
 
-# in_ns NS: a process holding NS's network namespace and a private mount namespace with an empty
-# /run (so wireguard-go's /var/run/wireguard is the test's own); prints its PID.
-PRIVATE=""
-in_ns() {
-  ip netns exec "$1" unshare -m --propagation private sh -c \
-    'mount -t tmpfs none /run && mkdir /run/wireguard && touch /run/odt-private && exec sleep 600' &
-  PRIVATE=$!
-  ON_EXIT+=("nsenter -t $PRIVATE -m -n sh -c 'for s in /run/wireguard/*.sock; do [ -S \"\$s\" ] && ip link del \"\$(basename \"\$s\" .sock)\"; done' 2>/dev/null; kill $PRIVATE")
-  # The marker exists only in the private /run: until then PRIVATE is still in the host's namespaces.
-  wait_for 5 test -e /proc/$PRIVATE/root/run/odt-private || fail "no private namespace"
-}
 extra_netns FAR
 nsip link add odt-wa type veth peer name odt-wb netns "$FAR"
 nsip addr add 192.168.77.1/24 dev odt-wa
 nsip link set odt-wa up
 ip -n "$FAR" addr add 192.168.77.2/24 dev odt-wb
 ip -n "$FAR" link set odt-wb up
-in_ns "$NS"
+private_run "$NS"
 HOST=$PRIVATE
-in_ns "$FAR"
+private_run "$FAR"
 FARPID=$PRIVATE
 
 opw() { nsenter -t "$HOST" -m -n "$OPDBUS" --state-dir "$STATE" "$@"; }

@@ -1,8 +1,10 @@
 // The lxc plugin: glue between the plugin contract, the pure model and liblxc (proto/lxc).
 // What LXC's config cannot hold (the template a container came from, which OVS bridge each veth
-// joins, its mesh) is kept beside the config in PATH/NAME/op-dbus.json. An apply handles one
-// container at a time: create (template or clone), configure and save, then start, stop or
-// restart; destroying comes last, since nothing can bring a destroyed root filesystem back.
+// joins, its mesh) is kept beside the config (proto/lxc/metadata.h). A container in a mesh gets
+// LXC hooks that enroll it when it starts and take it out when it stops (`op-dbus mesh enroll`). An
+// apply handles one container at a time: create (template or clone), configure and save, then
+// start, stop or restart; destroying comes last, since nothing can bring a destroyed root
+// filesystem back.
 #include "plugins/lxc/lxc_plugin.h"
 
 #include <fstream>
@@ -12,11 +14,10 @@
 #include "plugins/lxc/model.h"
 #include "plugins/lxc/watch.h"
 #include "proto/lxc/container.h"
+#include "proto/lxc/metadata.h"
 
 namespace opdbus::lxcplugin {
 namespace {
-
-constexpr const char* kSidecar = "op-dbus.json";
 
 bool host_has_cgroup2() {
   std::error_code error;
@@ -24,10 +25,7 @@ bool host_has_cgroup2() {
 }
 
 Json read_sidecar(const lxc::Container& container) {
-  auto text = read_file(container.directory() / kSidecar);
-  if (!text) return Json::object();
-  auto json = Json::parse(*text, nullptr, false);
-  return json.is_object() ? json : Json::object();
+  return lxc::read_metadata(container.directory());
 }
 
 // The container's veths that join OVS bridges: (index, bridge).
@@ -258,10 +256,11 @@ class LxcPlugin final : public Plugin {
         TRY(container.set_cgroup_item(key.substr(key.find('.', 4) + 1), value.get<std::string>()));
     }
     if (after.contains("network")) TRY(write_network(container, after["network"], sidecar));
+    if (after.contains("mesh")) TRY(write_mesh_hooks(container, after["mesh"]));
     for (const char* field : {"template", "template_options", "mesh"})
       if (after.contains(field)) sidecar[field] = after[field];
     TRY(container.save_config());
-    return write_file_atomic(container.directory() / kSidecar, sidecar.dump(2) + "\n", 0600);
+    return lxc::write_metadata(container.directory(), sidecar);
   }
 
   Status write_network(lxc::Container& container, const Json& network, Json& sidecar) {
@@ -294,6 +293,22 @@ class LxcPlugin final : public Plugin {
         sidecar["ovs_bridges"][std::to_string(i)] = entry["ovs_bridge"];
     }
     return ok();
+  }
+
+  // A container in a mesh is enrolled by its start-host hook (after its network is set up, before
+  // its init runs) and taken out by its post-stop hook; LXC appends NAME, "lxc" and the hook type.
+  Status write_mesh_hooks(lxc::Container& container, const Json& mesh) {
+    for (const char* hook : {"lxc.hook.start-host", "lxc.hook.post-stop"})
+      if (container.config_item(hook)) TRY(container.clear_config_item(hook));
+    if (mesh.is_null()) return ok();
+    if (settings_.mesh_command.empty())
+      return fail(ErrorCode::unavailable, "container {}: this op-dbus cannot run mesh hooks",
+                  container.name());
+    auto name = mesh.get<std::string>();
+    TRY(container.set_config_item("lxc.hook.start-host",
+                                  settings_.mesh_command + " mesh enroll " + name));
+    return container.set_config_item("lxc.hook.post-stop",
+                                     settings_.mesh_command + " mesh leave " + name);
   }
 
   // Starts the container and joins its veths to their OVS bridges.

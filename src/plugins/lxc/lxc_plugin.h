@@ -20,6 +20,9 @@ struct LxcSettings {
   std::chrono::seconds stop_timeout{10};  // a clean shutdown's limit before the container is killed
   std::function<Status(const std::string& bridge, const std::string& port)> attach_ovs_port;
   std::function<Status(const std::string& port)> detach_ovs_port;
+  // How LXC hooks run op-dbus for this host ("/usr/bin/op-dbus --state-dir ... --lxc-path ...");
+  // the hooks add "mesh enroll|leave MESH".
+  std::string mesh_command;
 };
 
 const PluginDescriptor& lxc_descriptor();

@@ -9,9 +9,6 @@
 namespace opdbus::lxcplugin {
 namespace {
 
-constexpr const char* kNetworkFields[] = {"type",   "link", "ovs_bridge", "name",
-                                          "hwaddr", "ipv4", "gateway",    "mtu"};
-
 bool is_cgroup_key(const std::string& key) {
   return key.starts_with("lxc.cgroup.") || key.starts_with("lxc.cgroup2.");
 }
@@ -132,6 +129,7 @@ struct Planner {
     if (item.contains("mesh") && item["mesh"] != have.value("mesh", Json())) {
       before["mesh"] = have.value("mesh", Json());
       after["mesh"] = item["mesh"];
+      restart_needed = true;  // its hooks enroll it when it starts
     }
     if (item.contains("network") &&
         !network_matches(have.value("network", Json::array()), item["network"])) {
@@ -181,7 +179,8 @@ std::string config_key(const std::string& key, bool cgroup2) {
 
 bool managed_key(const std::string& key) {
   return key.starts_with("lxc.net") || key == "lxc.uts.name" || key == "lxc.start.auto" ||
-         key.starts_with("lxc.rootfs") || key == "lxc.include" || key.starts_with("lxc.log");
+         key.starts_with("lxc.rootfs") || key == "lxc.include" || key.starts_with("lxc.log") ||
+         key == "lxc.hook.start-host" || key == "lxc.hook.post-stop";
 }
 
 std::string host_interface_name(const std::string& container, size_t index) {

@@ -19,7 +19,7 @@ namespace opdbus::lxcplugin {
 
 // The LXC key an alias or key stands for, given the host's cgroup version.
 std::string config_key(const std::string& key, bool cgroup2);
-// Keys the plugin manages through other fields (network, autostart, rootfs, name).
+// Keys the plugin manages through other fields (network, autostart, rootfs, name, mesh hooks).
 bool managed_key(const std::string& key);
 // The host-side name of a container's veth `index` (at most 15 characters, stable).
 std::string host_interface_name(const std::string& container, size_t index);

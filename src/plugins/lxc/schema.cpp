@@ -67,7 +67,7 @@ const PluginDescriptor& lxc_descriptor() {
       .description = "LXC containers through liblxc",
       .schema = Json::parse(kSchema),
       .read_only_fields = {"/containers/*/init_pid", "/containers/*/network/*/host_name"},
-      .apply_after = {"net", "ovs"},
+      .apply_after = {"net", "ovs", "mesh"},
   };
   return descriptor;
 }

@@ -7,87 +7,20 @@
 // without any key entering the ledger.
 #include "plugins/wireguard/wireguard_plugin.h"
 
-#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <thread>
 
 #include "base/fs.h"
 #include "plugins/wireguard/model.h"
 #include "proto/netlink/route.h"
 #include "proto/netlink/socket.h"
-#include "proto/wireguard/genl.h"
+#include "proto/wireguard/host.h"
 #include "proto/wireguard/uapi.h"
-
-extern char** environ;
 
 namespace opdbus::wg {
 namespace {
 
-using namespace std::chrono_literals;
 using wireguard::Key;
-
-// The links and addresses of this network namespace.
-struct LinkTable {
-  std::vector<netlink::Link> links;
-  std::vector<netlink::Address> addresses;
-
-  static Result<LinkTable> read(netlink::Socket& socket) {
-    LinkTable table;
-    TRY(socket.dump(netlink::build_link_dump(), [&](const nlmsghdr& message) -> Status {
-      table.links.push_back(TRY(netlink::parse_link(message)));
-      return ok();
-    }));
-    TRY(socket.dump(netlink::build_address_dump(), [&](const nlmsghdr& message) -> Status {
-      table.addresses.push_back(TRY(netlink::parse_address(message)));
-      return ok();
-    }));
-    return table;
-  }
-
-  const netlink::Link* find(const std::string& name) const {
-    for (const auto& link : links)
-      if (link.name == name) return &link;
-    return nullptr;
-  }
-
-  Result<const netlink::Link*> require(const std::string& name) const {
-    if (const auto* link = find(name)) return link;
-    return fail(ErrorCode::not_found,
-                "WireGuard interface {}: its link is not in this network namespace", name);
-  }
-
-  // The link's declarable addresses (the kernel's own IPv6 link-local one is not).
-  std::vector<const netlink::Address*> managed_addresses(const std::string& name) const {
-    std::vector<const netlink::Address*> out;
-    const auto* link = find(name);
-    for (const auto& address : addresses)
-      if (link && address.index == link->index && !address.ip.is_ipv6_link_local())
-        out.push_back(&address);
-    return out;
-  }
-
-  std::vector<std::string> addresses_of(const std::string& name) const {
-    std::vector<std::string> out;
-    for (const auto* address : managed_addresses(name)) out.push_back(text_of(*address));
-    return out;
-  }
-
-  static std::string text_of(const netlink::Address& address) {
-    return address.ip.to_string() + "/" + std::to_string(address.prefix);
-  }
-};
-
-Status execute(netlink::Socket& socket, std::vector<netlink::Request> requests) {
-  auto failures = TRY(socket.execute(requests));
-  if (!failures.empty()) return fail(ErrorCode::kernel, "{}", failures.front().describe());
-  return ok();
-}
 
 Result<Key> key_named(const Json& text) {
   return Key::from_base64(text.get<std::string>());
@@ -182,19 +115,17 @@ class WireguardWatch final : public Watch {
 
 class WireguardPlugin final : public Plugin {
  public:
-  explicit WireguardPlugin(WireguardSettings settings) : settings_(std::move(settings)) {
-    if (settings_.state_directory.empty())
-      settings_.state_directory = std::filesystem::temp_directory_path() / "op-dbus";
-  }
+  explicit WireguardPlugin(WireguardSettings settings)
+      : settings_(std::move(settings)), host_(host_settings(settings_)) {}
 
   const PluginDescriptor& descriptor() const override { return wireguard_descriptor(); }
 
   Availability probe() override {
-    auto family = wireguard::KernelDevice::family();
+    auto family = host_.kernel_family();
     if (!family) return {false, family.error().describe()};
     if (*family)
       return {true, fmt::format("kernel WireGuard (generic netlink family {})", **family)};
-    auto program = find_program();
+    auto program = host_.userspace_program();
     if (program.empty())
       return {false, fmt::format("the kernel has no WireGuard and {} is not installed",
                                  settings_.userspace_program)};
@@ -249,166 +180,27 @@ class WireguardPlugin final : public Plugin {
   }
 
  private:
-  std::filesystem::path socket_of(const std::string& name) const {
-    return settings_.uapi_directory / (name + ".sock");
-  }
-
-  std::filesystem::path find_program() const {
-    const std::string program = settings_.userspace_program;
-    if (program.find('/') != std::string::npos)
-      return ::access(program.c_str(), X_OK) == 0 ? program : "";
-    const char* path = std::getenv("PATH");
-    std::string_view dirs = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
-    while (!dirs.empty()) {
-      auto dir = dirs.substr(0, dirs.find(':'));
-      dirs.remove_prefix(std::min(dirs.size(), dir.size() + 1));
-      auto candidate = std::filesystem::path(dir) / program;
-      if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
+  static wireguard::HostSettings host_settings(WireguardSettings& settings) {
+    if (settings.state_directory.empty())
+      settings.state_directory = std::filesystem::temp_directory_path() / "op-dbus";
+    wireguard::HostSettings host;
+    host.uapi_directory = settings.uapi_directory;
+    host.userspace_program = settings.userspace_program;
+    host.log_directory = settings.state_directory / "wireguard";
+    return host;
   }
 
   Result<std::map<std::string, InterfaceState>> read_interfaces() {
     auto route = TRY(netlink::Socket::open());
-    auto table = TRY(LinkTable::read(route));
+    auto table = TRY(wireguard::LinkTable::read(route));
     std::map<std::string, InterfaceState> out;
-    if (auto family = TRY(wireguard::KernelDevice::family()))
-      for (const auto& link : table.links)
-        if (link.kind == "wireguard") {
-          auto device = TRY(TRY(wireguard::KernelDevice::open(*family, link.name)).get());
-          out[link.name] = {"kernel", std::move(device), table.addresses_of(link.name)};
-        }
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(settings_.uapi_directory, error)) {
-      auto name = entry.path().stem().string();
-      if (entry.path().extension() != ".sock" || out.count(name)) continue;
-      auto device = wireguard::UapiClient(entry.path()).get();
+    for (const auto& [name, implementation] : TRY(host_.interfaces())) {
+      auto device = TRY(host_.control(name))->get();
       if (!device && device.error().code == ErrorCode::unavailable) continue;  // a stale socket
       if (!device) return make_failure(device.error());
-      out[name] = {"userspace", std::move(*device), table.addresses_of(name)};
+      out[name] = {implementation, std::move(*device), table.addresses_of(name)};
     }
     return out;
-  }
-
-  // The channel to an existing interface: its UAPI socket, else the kernel.
-  Result<std::unique_ptr<wireguard::DeviceControl>> control_of(const std::string& name) {
-    std::error_code error;
-    if (std::filesystem::exists(socket_of(name), error))
-      return std::unique_ptr<wireguard::DeviceControl>(
-          std::make_unique<wireguard::UapiClient>(socket_of(name)));
-    auto family = TRY(wireguard::KernelDevice::family());
-    if (!family)
-      return fail(ErrorCode::not_found,
-                  "WireGuard interface {}: no UAPI socket {} and no kernel "
-                  "WireGuard",
-                  name, socket_of(name).string());
-    return std::unique_ptr<wireguard::DeviceControl>(std::make_unique<wireguard::KernelDevice>(
-        TRY(wireguard::KernelDevice::open(*family, name))));
-  }
-
-  Status create_interface(const std::string& name, const std::string& implementation) {
-    auto family = TRY(wireguard::KernelDevice::family());
-    if (implementation == "kernel" && !family)
-      return fail(ErrorCode::unavailable,
-                  "WireGuard interface {}: the kernel has no WireGuard (module not loaded)", name);
-    if (family && implementation != "userspace") {
-      auto socket = TRY(netlink::Socket::open());
-      netlink::LinkCreate link;
-      link.name = name;
-      link.kind = "wireguard";
-      std::vector<netlink::Request> requests;
-      requests.push_back({netlink::build_link_create(link), "WireGuard interface " + name});
-      return execute(socket, std::move(requests));
-    }
-    return start_userspace(name);
-  }
-
-  // Starts the userspace implementation, which daemonizes once its tun device and UAPI socket
-  // exist; its log goes to STATE/wireguard/NAME.log.
-  Status start_userspace(const std::string& name) {
-    auto program = find_program();
-    if (program.empty())
-      return fail(ErrorCode::unavailable,
-                  "WireGuard interface {}: the kernel has no WireGuard and {} is not installed",
-                  name, settings_.userspace_program);
-    auto directory = settings_.state_directory / "wireguard";
-    TRY(ensure_directory(directory, 0700));
-    auto log = directory / (name + ".log");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::string program_text = program.string();
-    std::vector<char*> argv = {program_text.data(), const_cast<char*>(name.c_str()), nullptr};
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, program_text.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0)
-      return fail(ErrorCode::io, "cannot start {}: {}", program_text, errno_text(spawned));
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      return fail(ErrorCode::io, "{} {} failed; see {}", program_text, name, log.string());
-    if (wait_for_socket(name, true)) return ok();
-    return fail(ErrorCode::io,
-                "{} {} started but no UAPI socket appeared at {} (is {} the "
-                "directory it uses?)",
-                program_text, name, socket_of(name).string(), settings_.uapi_directory.string());
-  }
-
-  // Deleting the link removes a kernel interface, and makes a userspace implementation exit.
-  Status remove_interface(const std::string& name) {
-    auto socket = TRY(netlink::Socket::open());
-    auto table = TRY(LinkTable::read(socket));
-    const auto* link = TRY(table.require(name));
-    std::vector<netlink::Request> requests;
-    requests.push_back({netlink::build_link_delete(link->index), "WireGuard interface " + name});
-    TRY(execute(socket, std::move(requests)));
-    wait_for_socket(name, false);  // a userspace implementation is gone before anything reuses it
-    return ok();
-  }
-
-  // Whether the interface's UAPI socket is there (or gone), waiting up to 5 s for it.
-  bool wait_for_socket(const std::string& name, bool present) const {
-    for (auto deadline = std::chrono::steady_clock::now() + 5s;
-         std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(10ms)) {
-      std::error_code error;
-      if (std::filesystem::exists(socket_of(name), error) == present) return true;
-    }
-    return false;
-  }
-
-  // Makes the link's addresses exactly `wanted` (when declared) and brings it up.
-  Result<size_t> configure_link(const std::string& name, const Json* wanted) {
-    auto socket = TRY(netlink::Socket::open());
-    auto table = TRY(LinkTable::read(socket));
-    const auto* link = TRY(table.require(name));
-    std::vector<netlink::Request> requests;
-    if (wanted) {
-      auto have = table.addresses_of(name);
-      for (const auto* address : table.managed_addresses(name))
-        if (std::find(wanted->begin(), wanted->end(), LinkTable::text_of(*address)) ==
-            wanted->end())
-          requests.push_back({netlink::build_address_delete(*address), name});
-      for (const auto& text : *wanted) {
-        if (std::find(have.begin(), have.end(), text.get<std::string>()) != have.end()) continue;
-        auto prefix_text = text.get<std::string>();
-        netlink::Address address;
-        address.index = link->index;
-        address.ip = TRY(netlink::IpAddress::parse(prefix_text.substr(0, prefix_text.find('/'))));
-        address.prefix = TRY(netlink::Prefix::parse(prefix_text)).length;
-        requests.push_back({netlink::build_address_add(address), name + " " + prefix_text});
-      }
-    }
-    if (!link->up()) {
-      netlink::LinkUpdate update;
-      update.up = true;
-      requests.push_back({netlink::build_link_update(link->index, update), name});
-    }
-    auto count = requests.size();
-    TRY(execute(socket, std::move(requests)));
-    return count;
   }
 
   Status apply_interface(const std::string& name, const std::vector<const Change*>& changes,
@@ -419,7 +211,7 @@ class WireguardPlugin final : public Plugin {
     for (const auto* change : changes) {
       if (change->kind != "interface") continue;
       if (change->op == ChangeOp::remove) {
-        TRY(remove_interface(name));
+        TRY(host_.remove(name));
         ++report.writes;
         removed = true;
       }
@@ -428,11 +220,11 @@ class WireguardPlugin final : public Plugin {
     }
     if (removed && !created) return ok();
     if (created) {
-      TRY(create_interface(name, created->after.value("implementation", "auto")));
+      TRY(host_.create(name, created->after.value("implementation", "auto")));
       ++report.writes;
     }
     const auto& fields = created ? created->after : modified ? modified->after : Json::object();
-    auto control = TRY(control_of(name));
+    auto control = TRY(host_.control(name));
     auto device = TRY(control->get());
     auto change = TRY(device_change(fields));
     for (const auto* peer : changes)
@@ -441,16 +233,20 @@ class WireguardPlugin final : public Plugin {
       TRY(control->set(change));
       ++report.writes;
     }
-    if (created || fields.contains("addresses"))
+    if (created || fields.contains("addresses")) {
+      std::vector<std::string> addresses;
+      for (const auto& address : fields.value("addresses", Json::array()))
+        addresses.push_back(address.get<std::string>());
       report.writes +=
-          TRY(configure_link(name, fields.contains("addresses") ? &fields["addresses"] : nullptr));
+          TRY(host_.configure_link(name, fields.contains("addresses") ? &addresses : nullptr));
+    }
     return ok();
   }
 
   // Keeps the interface's private key and its peers' preshared keys in files named by their
   // fingerprint, and names those files in the checkpointed interface.
   Status escrow_keys(const std::string& name, Json& interface) {
-    auto device = TRY(TRY(control_of(name))->get());
+    auto device = TRY(TRY(host_.control(name))->get());
     auto directory = settings_.state_directory / "wireguard" / "keys";
     TRY(ensure_directory(directory, 0700));
     auto keep = [&](const Key& key) -> Result<std::string> {
@@ -469,6 +265,7 @@ class WireguardPlugin final : public Plugin {
   }
 
   WireguardSettings settings_;
+  wireguard::Host host_;
 };
 
 }  // namespace

@@ -32,6 +32,10 @@ class KernelDevice final : public DeviceControl {
   // The family's id, or nullopt when the kernel has no WireGuard (module not loaded).
   static Result<std::optional<uint16_t>> family();
   static Result<KernelDevice> open(uint16_t family, std::string interface);
+  // Over a NETLINK_GENERIC socket already open (in another network namespace, say).
+  static KernelDevice over(netlink::Socket socket, uint16_t family, std::string interface) {
+    return KernelDevice(std::move(socket), family, std::move(interface));
+  }
   Result<Device> get() override;
   Status set(const DeviceChange& change) override;
 
