@@ -7,6 +7,11 @@
 // filesystem back.
 #include "plugins/lxc/lxc_plugin.h"
 
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -78,6 +83,19 @@ Json network_json(const lxc::Container& container, const Json& sidecar) {
   return out;
 }
 
+// The store a root filesystem is on: "btrfs" for a BTRFS subvolume (its root inode is 256),
+// LXC's "type:" prefix when it has one, else "dir".
+std::string backing_of(const std::string& rootfs) {
+  auto colon = rootfs.find(':');
+  auto path = colon == std::string::npos ? rootfs : rootfs.substr(colon + 1);
+  struct statfs filesystem {};
+  struct stat status {};
+  if (::statfs(path.c_str(), &filesystem) == 0 && filesystem.f_type == BTRFS_SUPER_MAGIC &&
+      ::stat(path.c_str(), &status) == 0 && status.st_ino == 256)
+    return "btrfs";
+  return colon == std::string::npos ? "dir" : rootfs.substr(0, colon);
+}
+
 Json container_json(const lxc::Container& container) {
   auto sidecar = read_sidecar(container);
   Json config = Json::object();
@@ -85,13 +103,11 @@ Json container_json(const lxc::Container& container) {
     if (!managed_key(key))
       if (auto value = container.config_item(key)) config[key] = *value;
   auto rootfs = container.config_item("lxc.rootfs.path").value_or("");
-  auto colon = rootfs.find(':');
-  Json out = {
-      {"state", container.running() ? "running" : "stopped"},
-      {"autostart", container.config_item("lxc.start.auto").value_or("0") == "1"},
-      {"rootfs", {{"backing", colon == std::string::npos ? "dir" : rootfs.substr(0, colon)}}},
-      {"config", config},
-      {"network", network_json(container, sidecar)}};
+  Json out = {{"state", container.running() ? "running" : "stopped"},
+              {"autostart", container.config_item("lxc.start.auto").value_or("0") == "1"},
+              {"rootfs", {{"backing", backing_of(rootfs)}}},
+              {"config", config},
+              {"network", network_json(container, sidecar)}};
   for (const char* field : {"template", "template_options", "mesh"})
     if (sidecar.contains(field)) out[field] = sidecar[field];
   if (container.running()) out["init_pid"] = container.init_pid();
@@ -153,11 +169,34 @@ class LxcPlugin final : public Plugin {
 
   Result<ApplyReport> apply(const std::vector<Change>& changes) override {
     ApplyReport report;
-    for (const auto& change : changes)
-      if (change.op != ChangeOp::remove) report.writes += TRY(apply_change(change));
+    for (const auto* change : creation_order(changes)) report.writes += TRY(apply_change(*change));
     for (const auto& change : changes)
       if (change.op == ChangeOp::remove) report.writes += TRY(destroy(change.id));
     return report;
+  }
+
+  // The changes other than removals, a clone after the golden container it is cloned from when
+  // the same apply creates that one.
+  static std::vector<const Change*> creation_order(const std::vector<Change>& changes) {
+    std::vector<const Change*> pending, ordered;
+    for (const auto& change : changes)
+      if (change.op != ChangeOp::remove) pending.push_back(&change);
+    while (!pending.empty()) {
+      auto waits = [&](const Change* change) {
+        auto golden = change->after.is_object()
+                          ? change->after.value("rootfs", Json::object()).value("clone_from", "")
+                          : "";
+        return std::any_of(pending.begin(), pending.end(), [&](const Change* other) {
+          return other != change && other->id == golden;
+        });
+      };
+      auto ready = std::stable_partition(pending.begin(), pending.end(),
+                                         [&](const Change* change) { return !waits(change); });
+      if (ready == pending.begin()) ready = pending.end();  // a cycle: leave it to liblxc's errors
+      ordered.insert(ordered.end(), pending.begin(), ready);
+      pending.erase(pending.begin(), ready);
+    }
+    return ordered;
   }
 
   Result<Snapshot> checkpoint_of(const Json& current, const std::vector<Change>& changes) override {
@@ -220,9 +259,8 @@ class LxcPlugin final : public Plugin {
       if (!golden.defined())
         return fail(ErrorCode::not_found, "container {}: its golden container {} does not exist",
                     container.name(), golden.name());
-      auto golden_backing = golden.config_item("lxc.rootfs.path").value_or("");
-      bool snapshot =
-          rootfs.value("backing", "") == "btrfs" || golden_backing.starts_with("btrfs:");
+      auto golden_backing = backing_of(golden.config_item("lxc.rootfs.path").value_or(""));
+      bool snapshot = rootfs.value("backing", "") == "btrfs" || golden_backing == "btrfs";
       TRY(golden.clone(container.name(), snapshot));
       return open(container.name());
     }
