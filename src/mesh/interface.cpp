@@ -204,8 +204,24 @@ Status enroll(MeshState& state, const std::string& member, pid_t init_pid,
   std::vector<std::string> addresses = {address_with(address, config.cidr)};
   TRY(side.configure_link(config.interface, &addresses));
 
+  return admit(state, member, host);
+}
+
+Status admit(MeshState& state, const std::string& member, const wireguard::HostSettings& host) {
+  auto assigned = TRY(state.assign(member));
   state.set_enrolled(member, true);
-  TRY(converge_host_interface(state, host));
+  auto side = host_side(state, host);
+  if (!exists(side, state.config().interface)) {
+    TRY(converge_host_interface(state, host));
+    return state.save();
+  }
+  // The interface is there: only this member's peer is added (no need to read every peer).
+  wireguard::DeviceChange change;
+  wireguard::PeerChange peer;
+  peer.peer = wanted_host_peers(state).at(assigned.public_key);
+  peer.replace_allowed_ips = true;
+  change.peers.push_back(peer);
+  TRY(TRY(side.control(state.config().interface))->set(change));
   return state.save();
 }
 

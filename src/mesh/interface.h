@@ -35,6 +35,9 @@ Result<size_t> converge_host_interface(const MeshState& state, const wireguard::
 // it as a peer of the host; saves the state.
 Status enroll(MeshState& state, const std::string& member, pid_t init_pid,
               const wireguard::HostSettings& host);
+// The host side of enrolling `member`: its address and key, and its peer on the host's interface
+// (the interface converged first if it is missing); saves the state.
+Status admit(MeshState& state, const std::string& member, const wireguard::HostSettings& host);
 // Removes the member's peer from the host and its interface (in its container, or what is left
 // of it: `init_pid` is 0 once the container stopped); its address stays reserved unless
 // `release`. Saves the state.

@@ -179,8 +179,14 @@ Status MeshState::save() const {
   Json members = Json::object(), hosts = Json::object();
   for (const auto& [name, member] : members_) members[name] = member_json(member);
   for (const auto& [key, host] : hosts_) hosts[key] = host_json(host);
-  TRY(write_file_atomic(directory_ / "members.json", members.dump(2) + "\n", 0600));
-  return write_file_atomic(directory_ / "hosts.json", hosts.dump(2) + "\n", 0600);
+  TRY(write_if_changed(directory_ / "members.json", members.dump(2) + "\n"));
+  return write_if_changed(directory_ / "hosts.json", hosts.dump(2) + "\n");
+}
+
+// Each durable replacement costs two fsyncs: a file that would not change is left alone.
+Status MeshState::write_if_changed(const std::filesystem::path& file, const std::string& text) {
+  if (read_file(file).value_or("") == text) return ok();
+  return write_file_atomic(file, text, 0600);
 }
 
 }  // namespace opdbus::mesh

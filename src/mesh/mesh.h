@@ -81,6 +81,7 @@ class MeshState {
   MeshState(MeshConfig config, std::filesystem::path directory, FileLock lock)
       : config_(std::move(config)), directory_(std::move(directory)), lock_(std::move(lock)) {}
   Status load();
+  static Status write_if_changed(const std::filesystem::path& file, const std::string& text);
 
   MeshConfig config_;
   std::filesystem::path directory_;
