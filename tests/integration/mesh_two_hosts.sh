@@ -5,7 +5,8 @@
 # an address from its host's prefix, a peer of its host's mesh interface). The hosts exchange
 # signed descriptions (`mesh export` / `mesh join --verifier`); then container A pings container
 # B over the mesh, through both hosts. A second apply is a no-op on both; a tampered description
-# is refused; stopping container A takes it out (its peer leaves host A's interface).
+# is refused; a running container taken out by hand is enrolled again by the next apply; stopping
+# container A takes it out (its peer leaves host A's interface), starting it puts it back.
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/services.inc"
 use_lxc
@@ -87,6 +88,16 @@ expect_rc 0 opa apply "$WORK/a.json"
 expect_contains "No changes"
 expect_rc 0 opb apply "$WORK/b.json"
 expect_contains "No changes"
+
+# A running member that is not enrolled (its hook missed it) is enrolled by the next apply (as
+# the daemon's would); one taken out by hand is put back the same way.
+expect_rc 0 opa mesh leave corp "$CA"
+nsenter -t "$(pid_a)" -n ip link show wg-corp >/dev/null 2>&1 && fail "mesh leave left container A's interface"
+expect_rc 0 opa apply "$WORK/a.json"
+expect_contains "+ mesh member corp/$CA (create)"
+nsenter -t "$(pid_a)" -n ip -j addr show wg-corp | jq -e '.[0].addr_info[] | select(.local == "10.77.1.2")' >/dev/null ||
+  fail "the apply did not enroll container A again"
+wait_for 20 nsenter -t "$(pid_a)" -n ping -c 1 -W 1 10.77.2.2 >/dev/null || fail "no traffic after re-enrollment"
 
 before=$(host_peers "$HA" | wc -l)
 expect_rc 0 opa container stop "$CA"
