@@ -79,9 +79,8 @@ Result<Json> enroll(Context& context, const MeshArgs& args) {
 
 Result<Json> leave(Context& context, const MeshArgs& args) {
   auto container = TRY(container_of(args));
-  auto pid = init_pid_of(context, container).value_or(0);
   auto state = TRY(open_mesh(context, args.mesh));
-  TRY(mesh::leave(state, container, pid, args.release, {}));
+  TRY(mesh::leave(state, container, args.release, {}));
   Json after = {{"mesh", args.mesh}, {"container", container}, {"released", args.release}};
   TRY(record(context, "mesh.leave", after, Json::object()));
   return after;

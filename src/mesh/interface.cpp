@@ -108,6 +108,33 @@ wireguard::DeviceChange peer_changes(const wireguard::Device& device,
   return change;
 }
 
+// A member as a peer of the host: its key, and its address as the one IP it may send from.
+Result<wireguard::Peer> member_peer(const Member& member) {
+  wireguard::Peer peer;
+  peer.public_key = TRY(wireguard::Key::from_base64(member.public_key));
+  peer.allowed_ips = {TRY(netlink::Prefix::parse(member.address + "/32"))};
+  return peer;
+}
+
+// admit() for a member already assigned: its peer on the host, the state saved.
+Status add_to_host(MeshState& state, const std::string& member, const Member& assigned,
+                   const wireguard::HostSettings& host) {
+  state.set_enrolled(member, true);
+  auto side = host_side(state, host);
+  if (!exists(side, state.config().interface)) {
+    TRY(converge_host_interface(state, host));
+    return state.save();
+  }
+  // The interface is there: only this member's peer is added (no need to read every peer).
+  wireguard::DeviceChange change;
+  wireguard::PeerChange peer;
+  peer.peer = TRY(member_peer(assigned));
+  peer.replace_allowed_ips = true;
+  change.peers.push_back(peer);
+  TRY(TRY(side.control(state.config().interface))->set(change));
+  return state.save();
+}
+
 }  // namespace
 
 Result<HostInterfaceStatus> read_host_interface(const MeshState& state,
@@ -139,15 +166,8 @@ std::map<std::string, wireguard::Peer> wanted_host_peers(const MeshState& state)
     peer.persistent_keepalive = kKeepaliveSeconds;
     out[key] = peer;
   }
-  for (const auto& [name, member] : state.members()) {
-    auto public_key = wireguard::Key::from_base64(member.public_key);
-    auto address = netlink::Prefix::parse(member.address + "/32");
-    if (!member.enrolled || !public_key || !address) continue;
-    wireguard::Peer peer;
-    peer.public_key = *public_key;
-    peer.allowed_ips = {*address};
-    out[member.public_key] = peer;
-  }
+  for (const auto& [name, member] : state.members())
+    if (auto peer = member_peer(member); member.enrolled && peer) out[member.public_key] = *peer;
   return out;
 }
 
@@ -204,32 +224,18 @@ Status enroll(MeshState& state, const std::string& member, pid_t init_pid,
   std::vector<std::string> addresses = {address_with(address, config.cidr)};
   TRY(side.configure_link(config.interface, &addresses));
 
-  return admit(state, member, host);
+  return add_to_host(state, member, assigned, host);
 }
 
 Status admit(MeshState& state, const std::string& member, const wireguard::HostSettings& host) {
   auto assigned = TRY(state.assign(member));
-  state.set_enrolled(member, true);
-  auto side = host_side(state, host);
-  if (!exists(side, state.config().interface)) {
-    TRY(converge_host_interface(state, host));
-    return state.save();
-  }
-  // The interface is there: only this member's peer is added (no need to read every peer).
-  wireguard::DeviceChange change;
-  wireguard::PeerChange peer;
-  peer.peer = wanted_host_peers(state).at(assigned.public_key);
-  peer.replace_allowed_ips = true;
-  change.peers.push_back(peer);
-  TRY(TRY(side.control(state.config().interface))->set(change));
-  return state.save();
+  return add_to_host(state, member, assigned, host);
 }
 
-Status leave(MeshState& state, const std::string& member, pid_t init_pid, bool release,
+Status leave(MeshState& state, const std::string& member, bool release,
              const wireguard::HostSettings& host) {
   // After the container stopped, a userspace interface lives on in its namespace until removed;
-  // remove() finds that namespace through the program serving the interface's socket.
-  (void)init_pid;
+  // remove() reaches that namespace through the handle pinned when the interface was started.
   auto side = member_side(state, member, 0, host);
   if (exists(side, state.config().interface))
     if (auto removed = side.remove(state.config().interface);

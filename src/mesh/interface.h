@@ -38,10 +38,10 @@ Status enroll(MeshState& state, const std::string& member, pid_t init_pid,
 // The host side of enrolling `member`: its address and key, and its peer on the host's interface
 // (the interface converged first if it is missing); saves the state.
 Status admit(MeshState& state, const std::string& member, const wireguard::HostSettings& host);
-// Removes the member's peer from the host and its interface (in its container, or what is left
-// of it: `init_pid` is 0 once the container stopped); its address stays reserved unless
+// Removes the member's peer from the host and its interface (in its container, or in what is
+// left of its namespace once the container stopped); its address stays reserved unless
 // `release`. Saves the state.
-Status leave(MeshState& state, const std::string& member, pid_t init_pid, bool release,
+Status leave(MeshState& state, const std::string& member, bool release,
              const wireguard::HostSettings& host);
 
 }  // namespace opdbus::mesh

@@ -55,6 +55,15 @@ Change make_change(std::string plugin, std::string kind, std::string id, ChangeO
   return change;
 }
 
+Json exact_named(const Json& recorded, const Json& existing,
+                 const std::function<Json(const Json&)>& declarable) {
+  Json out = Json::object();
+  for (const auto& [name, item] : recorded.items()) out[name] = declarable(item);
+  for (const auto& [name, item] : existing.items())
+    if (!out.contains(name)) out[name] = {{"state", "absent"}};
+  return out;
+}
+
 bool declared_fields_match(const Json& current, const Json& desired) {
   if (desired.is_object()) {
     if (!current.is_object()) return false;

@@ -4,6 +4,7 @@
 // shows exactly what will be written.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct FieldChange {
 // True when every field declared in `desired` has the same value in `current` (recursively for
 // objects; arrays and scalars compare whole).
 bool declared_fields_match(const Json& current, const Json& desired);
+// For sections keyed by name (plugins' exact_desired): `recorded`'s items as `declarable` makes
+// them, plus {"state": "absent"} for every name only `existing` has.
+Json exact_named(const Json& recorded, const Json& existing,
+                 const std::function<Json(const Json&)>& declarable);
 // The fields that differ between before and after, flattened to slash paths.
 std::vector<FieldChange> field_changes(const Json& before, const Json& after);
 

@@ -15,12 +15,7 @@ command -v wg >/dev/null || skip "wireguard-tools (wg, the test oracle) is not i
 command -v unshare >/dev/null && command -v nsenter >/dev/null || skip "util-linux unshare/nsenter missing"
 command -v ping >/dev/null || skip "ping (package iputils-ping) is not installed"
 
-extra_netns NSB
-nsip link add odt-ma type veth peer name odt-mb netns "$NSB"
-nsip addr add 192.168.88.1/24 dev odt-ma
-nsip link set odt-ma up
-ip -n "$NSB" addr add 192.168.88.2/24 dev odt-mb
-ip -n "$NSB" link set odt-mb up
+linked_netns NSB 192.168.88.1/24 192.168.88.2/24
 for ns in "$NS" "$NSB"; do
   ip -n "$ns" link add odt-br type bridge
   ip -n "$ns" link set odt-br up

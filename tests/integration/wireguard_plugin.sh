@@ -15,12 +15,7 @@ command -v unshare >/dev/null && command -v nsenter >/dev/null || skip "util-lin
 command -v ping >/dev/null || skip "ping (package iputils-ping) is not installed"
 command -v python3 >/dev/null || skip "python3 (holds a UDP port busy) is not installed"
 
-extra_netns FAR
-nsip link add odt-wa type veth peer name odt-wb netns "$FAR"
-nsip addr add 192.168.77.1/24 dev odt-wa
-nsip link set odt-wa up
-ip -n "$FAR" addr add 192.168.77.2/24 dev odt-wb
-ip -n "$FAR" link set odt-wb up
+linked_netns FAR 192.168.77.1/24 192.168.77.2/24
 private_run "$NS"
 HOST=$PRIVATE
 private_run "$FAR"

@@ -126,8 +126,7 @@ Json declarable_network(const lxc::Container& container) {
 
 // A stable locally administered MAC (LXC's 00:16:3e prefix) for a container's interface.
 std::string stable_hwaddr(const std::string& container, size_t index) {
-  uint32_t hash = 2166136261U;  // FNV-1a
-  for (unsigned char c : container + "/" + std::to_string(index)) hash = (hash ^ c) * 16777619U;
+  auto hash = stable_hash(fmt::format("{}/{}", container, index));
   return fmt::format("00:16:3e:{:02x}:{:02x}:{:02x}", (hash >> 16) & 0x7f, (hash >> 8) & 0xff,
                      hash & 0xff);
 }

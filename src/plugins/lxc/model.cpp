@@ -183,12 +183,16 @@ bool managed_key(const std::string& key) {
          key == "lxc.hook.start-host" || key == "lxc.hook.post-stop";
 }
 
+uint32_t stable_hash(std::string_view text) {
+  uint32_t hash = 2166136261U;  // FNV-1a
+  for (unsigned char c : text) hash = (hash ^ c) * 16777619U;
+  return hash;
+}
+
 std::string host_interface_name(const std::string& container, size_t index) {
   auto plain = fmt::format("lx{}-{}", container, index);
   if (plain.size() <= 15) return plain;
-  uint32_t hash = 2166136261U;  // FNV-1a
-  for (unsigned char c : container) hash = (hash ^ c) * 16777619U;
-  return fmt::format("lx{:08x}-{}", hash, index);
+  return fmt::format("lx{:08x}-{}", stable_hash(container), index);
 }
 
 std::vector<Problem> validate_containers(const Json& section, const std::string& base_pointer) {
@@ -242,13 +246,9 @@ Json checkpoint_containers(const Json& current, const std::vector<Change>& chang
 }
 
 Json exact_containers(const Json& target, const Json& current) {
-  Json out = Json::object();
-  const auto recorded = target.value("containers", Json::object());
-  const auto existing = current.value("containers", Json::object());
-  for (const auto& [name, container] : recorded.items()) out[name] = without_read_only(container);
-  for (const auto& [name, container] : existing.items())
-    if (!out.contains(name)) out[name] = {{"state", "absent"}};
-  return {{"containers", out}};
+  return {
+      {"containers", exact_named(target.value("containers", Json::object()),
+                                 current.value("containers", Json::object()), without_read_only)}};
 }
 
 }  // namespace opdbus::lxcplugin

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plugin/plugin.h"
@@ -21,6 +22,8 @@ namespace opdbus::lxcplugin {
 std::string config_key(const std::string& key, bool cgroup2);
 // Keys the plugin manages through other fields (network, autostart, rootfs, name, mesh hooks).
 bool managed_key(const std::string& key);
+// A hash of `text` that never changes between runs or builds (FNV-1a), for derived names.
+uint32_t stable_hash(std::string_view text);
 // The host-side name of a container's veth `index` (at most 15 characters, stable).
 std::string host_interface_name(const std::string& container, size_t index);
 

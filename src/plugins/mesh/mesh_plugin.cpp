@@ -145,7 +145,7 @@ class MeshPlugin final : public Plugin {
                                                TRY(mesh::parse_config(name, config))));
         auto member = change.id.substr(slash + 1);
         if (change.op == ChangeOp::remove)
-          TRY(mesh::leave(state, member, 0, false, settings_.host));
+          TRY(mesh::leave(state, member, false, settings_.host));
         else
           TRY(mesh::enroll(state, member, change.after["init_pid"].get<pid_t>(), settings_.host));
         ++report.writes;
@@ -181,11 +181,7 @@ class MeshPlugin final : public Plugin {
   }
 
   Json exact_desired(const Json& target, const Json& current) const override {
-    Json out = Json::object();
-    for (const auto& [name, item] : target.items()) out[name] = declared_config(item);
-    for (const auto& [name, item] : current.items())
-      if (!out.contains(name)) out[name] = {{"state", "absent"}};
-    return out;
+    return exact_named(target, current, declared_config);
   }
 
  private:

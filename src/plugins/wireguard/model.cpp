@@ -377,13 +377,9 @@ Json checkpoint_interfaces(const Json& current, const std::vector<Change>& chang
 }
 
 Json exact_interfaces(const Json& target, const Json& current) {
-  Json out = Json::object();
-  const auto recorded = target.value("interfaces", Json::object());
-  const auto existing = current.value("interfaces", Json::object());
-  for (const auto& [name, interface] : recorded.items()) out[name] = without_read_only(interface);
-  for (const auto& [name, interface] : existing.items())
-    if (!out.contains(name)) out[name] = {{"state", "absent"}};
-  return {{"interfaces", out}};
+  return {
+      {"interfaces", exact_named(target.value("interfaces", Json::object()),
+                                 current.value("interfaces", Json::object()), without_read_only)}};
 }
 
 }  // namespace opdbus::wg

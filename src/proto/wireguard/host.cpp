@@ -44,17 +44,20 @@ Result<UniqueFd> open_namespace(pid_t pid) {
   return fd;
 }
 
-// In a forked child, before exec: enter `pid`'s network namespace and a mount namespace of our
-// own in which `directory` is the userspace program's socket directory. Async-signal-safe calls
-// only; any failure ends the child with status 126.
-[[noreturn]] void exec_in_namespace(const char* directory, const char* netns, const char* log,
-                                    char* const argv[]) {
-  int target = ::open(netns, O_RDONLY | O_CLOEXEC);
-  if (target < 0 || ::setns(target, CLONE_NEWNET) != 0 || ::unshare(CLONE_NEWNS) != 0 ||
-      ::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
-    ::_exit(126);
-  ::mkdir(kUapiDirectory, 0755);
-  if (::mount(directory, kUapiDirectory, nullptr, MS_BIND, nullptr) != 0) ::_exit(126);
+// In the forked child: when `netns` is given, enter that network namespace and a mount namespace
+// of our own in which `directory` is the program's socket directory; then stdin from /dev/null,
+// stdout and stderr to `log`, and exec. Async-signal-safe calls only; a failure before exec ends
+// the child with status 126.
+[[noreturn]] void exec_program(const char* netns, const char* directory, const char* log,
+                               char* const argv[]) {
+  if (netns) {
+    int target = ::open(netns, O_RDONLY | O_CLOEXEC);
+    if (target < 0 || ::setns(target, CLONE_NEWNET) != 0 || ::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+      ::_exit(126);
+    ::mkdir(kUapiDirectory, 0755);
+    if (::mount(directory, kUapiDirectory, nullptr, MS_BIND, nullptr) != 0) ::_exit(126);
+  }
   int null = ::open("/dev/null", O_RDONLY);
   int out = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   if (null < 0 || out < 0) ::_exit(126);
@@ -217,6 +220,9 @@ Status Host::create(const std::string& name, const std::string& implementation) 
 
 // Starts the userspace implementation, which daemonizes once its tun device and UAPI socket
 // exist. In another namespace it is forked there with its socket directory mounted privately.
+// This is op-dbus's one process launch: the program is the WireGuard implementation itself, whose
+// UAPI op-dbus then speaks (a kernel without WireGuard has no protocol that creates a userspace
+// interface; wg-quick starts it the same way), never a configuration command.
 Status Host::start_userspace(const std::string& name) const {
   auto program = userspace_program();
   if (program.empty())
@@ -226,25 +232,15 @@ Status Host::start_userspace(const std::string& name) const {
   TRY(ensure_directory(settings_.log_directory, 0700));
   TRY(ensure_directory(settings_.uapi_directory, 0700));
   auto log = (settings_.log_directory / (name + ".log")).string();
-  auto netns = settings_.namespace_of ? fmt::format("/proc/{}/ns/net", settings_.namespace_of)
-                                      : std::string("/proc/self/ns/net");
+  auto netns = fmt::format("/proc/{}/ns/net", settings_.namespace_of);
   auto program_text = program.string();
   auto directory = settings_.uapi_directory.string();
   std::vector<char*> argv = {program_text.data(), const_cast<char*>(name.c_str()), nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return fail(ErrorCode::io, "fork: {}", errno_text(errno));
-  if (pid == 0) {
-    if (settings_.namespace_of)
-      exec_in_namespace(directory.c_str(), netns.c_str(), log.c_str(), argv.data());
-    int null = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (null < 0 || out < 0) ::_exit(126);
-    ::dup2(null, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  if (pid == 0)
+    exec_program(settings_.namespace_of ? netns.c_str() : nullptr, directory.c_str(), log.c_str(),
+                 argv.data());
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return fail(ErrorCode::io, "{} {} failed (status {}); see {}", program_text, name,

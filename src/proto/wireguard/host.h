@@ -3,7 +3,8 @@
 // (wireguard-go: one process per interface, configured over its UAPI socket). Creates, finds,
 // configures (addresses, up) and removes them, in this network namespace or in another process's
 // (a container's), where a userspace implementation gets a socket directory of its own.
-// Invariants: nothing here runs `wg` or `ip`; the userspace program is only ever started, never
+// Invariants: nothing here runs `wg` or `ip`; the only process started is the userspace WireGuard
+// implementation itself (no protocol creates a userspace interface); it is only ever started, never
 // signalled (deleting its link makes it exit); sockets for another namespace are opened there and
 // the calling thread returns to its own namespace before anything else happens.
 #pragma once
