@@ -9,6 +9,7 @@
 
 #include "app/anomaly_cli.h"
 #include "app/commands.h"
+#include "app/compliance_cli.h"
 #include "app/container_cli.h"
 #include "app/daemon.h"
 #include "app/ledger_cli.h"
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
   auto container_commands = cli::add_container_commands(app, container_args);
   cli::MeshArgs mesh_args;
   auto mesh_commands = cli::add_mesh_commands(app, mesh_args);
+  cli::ComplianceArgs compliance_args;
+  auto compliance_commands = cli::add_compliance_commands(app, compliance_args);
   cli::TopologyArgs topology_args;
   auto topology_commands = cli::add_topology_commands(app, topology_args);
 
@@ -202,6 +205,8 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("container"))
     return cli::run_container(context, output, container_commands, container_args, apply_options);
   if (app.got_subcommand("mesh")) return cli::run_mesh(context, output, mesh_commands, mesh_args);
+  if (app.got_subcommand("compliance"))
+    return cli::run_compliance(context, output, compliance_commands, compliance_args);
   if (app.got_subcommand("ledger"))
     return cli::run_ledger(context, output, ledger_commands, ledger_args);
   return cli::kBadInput;
