@@ -143,9 +143,12 @@ Finding audit_content(const EvidenceInputs& inputs) {
   std::vector<std::string> problems;
   for (const auto* record : records) {
     auto missing = missing_fields(record->block);
-    if (missing.empty()) continue;
-    problems.push_back(fmt::format("block {} has no {}", record->height, fmt::join(missing, ", ")));
-    cite(finding, *record);
+    if (!missing.empty())
+      problems.push_back(
+          fmt::format("block {} has no {}", record->height, fmt::join(missing, ", ")));
+    bool event = record->kind != "system" && record->kind != "snapshot" &&
+                 (record->kind != "change" || changed_something(outcome_of(*record)));
+    if (event || !missing.empty()) cite(finding, *record);
   }
   finding.details = {{"records", records.size()}};
   if (!records.empty())
@@ -156,8 +159,9 @@ Finding audit_content(const EvidenceInputs& inputs) {
   } else {
     finding.reason = fmt::format(
         "{} in the period, each with user and uid, action, time, interface (origin), outcome and "
-        "the plugins and resources it touched",
-        plural(records.size(), "record"));
+        "the plugins and resources it touched; the {} that changed the host or were refused, "
+        "drift or anomalies are cited",
+        plural(records.size(), "record"), finding.blocks.size());
   }
   return finding;
 }

@@ -60,7 +60,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #d5dae3}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em}
 th,td{border:1px solid #d5dae3;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#eef1f6}code{font-size:.92em}.meta{color:#4b5568}
+th{background:#eef1f6}code{font-size:.92em;word-break:break-all}.meta{color:#4b5568}
 .badge{display:inline-block;min-width:3.2em;text-align:center;border-radius:3px;padding:0 6px;
 color:#fff;font-weight:600;text-transform:uppercase;font-size:.85em}
 .pass{background:#1f7a3f}.fail{background:#b42318}.not_applicable{background:#6b7280}
