@@ -227,7 +227,7 @@ int run_discover(Context& context, const Output& output, bool show_changes) {
   if (!bus) return report_error(bus.error());
   auto services = dbusplugin::discover(*bus, {});
   if (!services) return report_error(services.error());
-  if (auto dir = ensure_directory(context.config.state_dir, 0700); !dir)
+  if (auto dir = ensure_directory(context.config.state_dir, kStateDirectoryMode); !dir)
     return report_error(dir.error());
   auto changes =
       dbusplugin::replace_index(context.config.state_dir / "discovery.sqlite", *services);
@@ -262,7 +262,7 @@ int run_doctor(Context& context, const Output& output) {
       ::geteuid() == 0 ? "running as root" : "not root: applies will be refused");
   add("network namespace", true,
       context.config.netns.empty() ? "the namespace op-dbus runs in" : context.config.netns);
-  auto dir = ensure_directory(context.config.state_dir, 0700);
+  auto dir = ensure_directory(context.config.state_dir, kStateDirectoryMode);
   add("state directory", dir.has_value(),
       dir ? context.config.state_dir.string() : dir.error().describe());
   if (dir) {

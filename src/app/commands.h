@@ -19,6 +19,7 @@ enum ExitCode : int {
   kRollbackFailed = 4,  // the operation failed and the rollback failed too: inspect the host
   kBusy = 5,            // another operation holds the state (pending commit, lock)
   kAnomalies = 6,       // anomaly scan: states unlike the baseline were found (and recorded)
+  kNotAuthorised = 7,   // the caller may not make this change; the attempt is recorded
 };
 
 struct Output {

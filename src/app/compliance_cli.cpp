@@ -6,6 +6,7 @@
 #include "base/fs.h"
 #include "compliance/render.h"
 #include "compliance/report.h"
+#include "daemon/config.h"
 #include "engine/record.h"
 #include "ledger/digest.h"
 #include "mcp/config.h"
@@ -80,9 +81,12 @@ Result<HostFacts> gather_facts(Context& context, const ComplianceArgs& args) {
   HostFacts facts;
   facts.snapshots = snapshot_facts(engine);
   facts.retention = TRY(engine.retention()).to_json();
-  facts.access = {{"cli", {{"writes", "root only"}}},
-                  {"dbus", polkit_facts(context)},
-                  {"mcp", TRY(mcp_facts(args.mcp_config))}};
+  Json cli = {{"writes", "root; other users' apply, commit and rollback through the daemon"}};
+  if (auto daemon_config = daemon::load_daemon_config_or_defaults({});
+      daemon_config && daemon_config->access.group)
+    cli["group"] = daemon_config->access.group_name;
+  facts.access = {
+      {"cli", cli}, {"dbus", polkit_facts(context)}, {"mcp", TRY(mcp_facts(args.mcp_config))}};
   return facts;
 }
 

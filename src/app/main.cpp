@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "app/access_cli.h"
 #include "app/anomaly_cli.h"
 #include "app/commands.h"
 #include "app/compliance_cli.h"
@@ -175,6 +176,8 @@ int main(int argc, char** argv) {
                              config.ovsdb_certificate, config.ovsdb_ca_cert, config.lxc_path});
       !registered)
     return cli::report_error(registered.error());
+  cli::WriteRequest write{cli::command_path(app), file, apply_options, !rollback_target.empty()};
+  if (auto gated = cli::gate_write(context, output, write)) return *gated;
   if (!config.netns.empty()) {
     if (auto entered = enter_network_namespace(config.netns); !entered)
       return cli::report_error(entered.error());

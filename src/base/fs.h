@@ -16,6 +16,9 @@ Status write_all(int fd, std::string_view content, const std::filesystem::path& 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content,
                          unsigned mode = 0644);
 Status ensure_directory(const std::filesystem::path& path, unsigned mode = 0755);
+// op-dbus's state directory: root's, listable by root only, traversable by everyone so that
+// unprivileged users reach the refusal spool (engine/access.h) inside it.
+inline constexpr unsigned kStateDirectoryMode = 0711;
 // Removes a file and makes the removal durable; a missing file is not an error.
 Status remove_file_durable(const std::filesystem::path& path);
 

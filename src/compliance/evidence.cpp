@@ -325,7 +325,11 @@ Finding access_control(const EvidenceInputs& inputs) {
     finding.reason = fmt::format("{}", fmt::join(problems, "; "));
     return finding;
   }
-  std::vector<std::string> parts{"CLI writes need root"};
+  auto group = access.value("cli", Json::object()).value("group", "");
+  std::vector<std::string> parts{fmt::format(
+      "CLI writes need root; other users' apply, commit and rollback go to the daemon, which "
+      "admits {}whom polkit allows, and every other refused attempt is recorded",
+      group.empty() ? "" : "the group " + group + " and ")};
   const auto& dbus = access.value("dbus", Json::object());
   parts.push_back(dbus.value("available", false)
                       ? "D-Bus writes need polkit's org.opdbus.apply / org.opdbus.rollback "

@@ -20,7 +20,8 @@ namespace opdbus::compliance {
 //   snapshots: {"available": true, "items": [{"name", "time", "kept_by": ["daily", ...]}]}
 //              or {"available": false, "reason": "..."}
 //   retention: the declared policy, {"hourly": 5, "daily": 5, "weekly": 5, "quarterly": 5}
-//   access:    {"cli": {...}, "dbus": {"available", "actions": [{"id", "allow_any",
+//   access:    {"cli": {"group": "NAME" or absent}, "dbus": {"available", "actions": [{"id",
+//   "allow_any",
 //              "allow_inactive", "allow_active"}]}, "mcp": {"configured", "tokens": [...]}}
 struct HostFacts {
   Json snapshots = {{"available", false}, {"reason", "not gathered"}};

@@ -63,7 +63,7 @@ Status parse_anomaly(const Json& json, DaemonConfig& config) {
 }  // namespace
 
 Result<DaemonConfig> parse_daemon_config(const Json& json) {
-  TRY(only_keys(json, {"placement", "placement_device", "anomaly"}, "the config"));
+  TRY(only_keys(json, {"placement", "placement_device", "anomaly", "access"}, "the config"));
   for (const char* key : {"placement", "placement_device"})
     if (json.contains(key) && !json[key].is_string())
       return fail(ErrorCode::invalid_input, "{} must be a string", key);
@@ -71,6 +71,7 @@ Result<DaemonConfig> parse_daemon_config(const Json& json) {
   config.placement = TRY(topology::PlacementPolicy::parse(json.value("placement", "auto"),
                                                           json.value("placement_device", "")));
   if (json.contains("anomaly")) TRY(parse_anomaly(json["anomaly"], config));
+  if (json.contains("access")) config.access = TRY(parse_access_policy(json["access"]));
   return config;
 }
 

@@ -4,7 +4,8 @@
 //    "anomaly": {"threshold": 0.85, "plugins": {"systemd": 0.9}, "sample_interval": 300,
 //                "persistence": 2, "auto_rollback": false,
 //                "embedder": "structural" | {"model": "/var/lib/op-dbus/models/all-MiniLM-L6-v2/
-//                            model.safetensors", "vocab": ".../vocab.txt", "max_tokens": 256}}}
+//                            model.safetensors", "vocab": ".../vocab.txt", "max_tokens": 256}},
+//    "access": {"group": "opdbus"}}   members may Apply, Commit and Rollback over D-Bus
 // Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
 // good configuration.
 #pragma once
@@ -14,6 +15,7 @@
 #include <chrono>
 
 #include "base/result.h"
+#include "engine/access.h"
 #include "ml/anomaly.h"
 #include "topology/placement.h"
 
@@ -24,6 +26,7 @@ struct DaemonConfig {
   ml::AnomalyConfig anomaly;
   std::chrono::seconds sample_interval{300};  // state samples for anomaly detection; 0: none
   bool auto_rollback = false;  // an anomaly in a drift or sample restores the last normal state
+  AccessPolicy access;         // D-Bus writers admitted besides root and polkit's verdict
 };
 
 inline constexpr const char* kDefaultDaemonConfig = "/etc/op-dbus/config.json";

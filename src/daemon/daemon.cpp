@@ -20,6 +20,7 @@
 #include "daemon/config.h"
 #include "daemon/loop_tasks.h"
 #include "daemon/metrics.h"
+#include "engine/access.h"
 #include "engine/anomalies.h"
 #include "engine/engine.h"
 #include "engine/record.h"
@@ -208,18 +209,39 @@ class Daemon {
       if (inotify_add_watch(inotify_.get(), directory.c_str(),
                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0)
         return fail(ErrorCode::io, "watch {}: {}", directory.string(), errno_text(errno));
+    return watch_denial_spool();
+  }
+
+  // Refusals noted by unprivileged CLI processes go into the ledger as soon as they are written.
+  Status watch_denial_spool() {
+    auto spool = denial_spool(context_.config.state_dir);
+    TRY(prepare_denial_spool(context_.config.state_dir));
+    spool_watch_ = inotify_add_watch(inotify_.get(), spool.c_str(), IN_CLOSE_WRITE);
+    if (spool_watch_ < 0)
+      return fail(ErrorCode::io, "watch {}: {}", spool.string(), errno_text(errno));
+    record_denials();
     return ok();
+  }
+
+  void record_denials() {
+    if (auto recorded = record_noted_denials(context_); !recorded)
+      spdlog::error("cannot record noted refusals: {}", recorded.error().describe());
+    else if (*recorded > 0)
+      spdlog::info("recorded {} refused CLI attempt(s)", *recorded);
+    update_ledger_height();
   }
 
   void handle_state_file_events() {
     alignas(inotify_event) char buffer[8192];
-    bool relevant = false, config_changed = false;
+    bool relevant = false, config_changed = false, denials = false;
     for (;;) {
       auto got = ::read(inotify_.get(), buffer, sizeof buffer);
       if (got <= 0) break;
       for (char* at = buffer; at < buffer + got;) {
         auto* event = reinterpret_cast<inotify_event*>(at);
-        if (event->len > 0 && (event->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) {
+        denials = denials || event->wd == spool_watch_;
+        if (event->wd != spool_watch_ && event->len > 0 &&
+            (event->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))) {
           for (const auto& file : options_.state_files)
             if (file.filename() == event->name) relevant = true;
           config_changed = config_changed || (!options_.config_file.empty() &&
@@ -228,6 +250,7 @@ class Daemon {
         at += sizeof(inotify_event) + event->len;
       }
     }
+    if (denials) record_denials();
     if (config_changed) reload_config("config file changed");
     if (relevant) reload("state file changed");
   }
@@ -437,7 +460,7 @@ class Daemon {
       return;
     }
     bus_ = std::make_unique<dbus::Bus>(std::move(*bus));
-    auto service = api::ManagerService::create(context_, *bus_);
+    auto service = api::ManagerService::create(context_, *bus_, config_.access);
     if (!service) {
       spdlog::warn("not serving org.opdbus.Manager1: {}", service.error().describe());
       bus_.reset();
@@ -568,6 +591,7 @@ class Daemon {
   std::unique_ptr<api::ManagerService> service_;
   std::unique_ptr<SignalPipe> signals_;
   UniqueFd timer_, inotify_;
+  int spool_watch_ = -1;
   std::optional<Clock::time_point> next_snapshot_;
   std::optional<Clock::time_point> next_sample_;
   std::string sample_source_ = "sample";

@@ -59,7 +59,7 @@ CheckpointStore::CheckpointStore(std::filesystem::path state_dir)
     : state_dir_(std::move(state_dir)), directory_(state_dir_ / "checkpoints") {}
 
 Status CheckpointStore::prepare() const {
-  TRY(ensure_directory(state_dir_, 0700));
+  TRY(ensure_directory(state_dir_, kStateDirectoryMode));
   return ensure_directory(directory_, 0700);
 }
 

@@ -3,24 +3,32 @@
 
 #include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+
+#include "engine/access.h"
 
 namespace opdbus {
 
 Result<store::StateStore*> open_store(Context& context) {
-  if (!context.store)
+  if (!context.store) {
     context.store = TRY(with_context(store::StateStore::open(context.config.state_dir),
                                      "open the state directory"));
+    if (::geteuid() == 0) TRY(prepare_denial_spool(context.config.state_dir));
+  }
   return &*context.store;
 }
 
+// Opens the ledger and records the refusals unprivileged processes noted meanwhile.
 Result<ledger::Ledger*> open_ledger(Context& context) {
   TRY(open_store(context));  // ledger/ must become a subvolume before the ledger creates it
-  if (!context.ledger)
+  if (!context.ledger) {
     context.ledger = TRY(with_context(
         ledger::Ledger::open(context.config.state_dir, context.interface, context.clock),
         "open the ledger"));
+    TRY(with_context(record_noted_denials(context), "record noted refusals"));
+  }
   return context.ledger.get();
 }
 

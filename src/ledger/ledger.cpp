@@ -215,7 +215,7 @@ Ledger::~Ledger() = default;
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& state_dir,
                                              std::string interface, Clock clock) {
   LedgerFiles files(state_dir);
-  TRY(ensure_directory(state_dir));
+  TRY(ensure_directory(state_dir, kStateDirectoryMode));
   TRY(ensure_directory(files.dir));
   std::optional<VerifierKey> published;
   if (::access(files.public_key.c_str(), F_OK) == 0)

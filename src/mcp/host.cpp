@@ -87,6 +87,9 @@ Catalogue Host::catalogue() {
   add_prompts(catalogue);
   catalogue.on_denied = [this](const Session& session, const Tool& tool,
                                const std::string& reason) { record_denial(session, tool, reason); };
+  catalogue.on_refused = [this](const std::string& reason, const std::string& peer) {
+    record_refusal(reason, peer);
+  };
   catalogue.poll_changes = [this] { return poll_changes(); };
   seen_height_ = ledger::load_local_ledger(context_.config.state_dir)
                      .map([](const ledger::LedgerData& data) {
@@ -102,6 +105,18 @@ void Host::record_denial(const Session& session, const Tool& tool, const std::st
     auto* ledger = TRY(open_ledger(context_));
     TRY(ledger->append(denied_record(context_, "mcp." + tool.name, reason)));
     return Json();
+  });
+}
+
+// A request refused before it had a session: the caller has no local identity, so the actor is
+// uid 65534 ("unauthenticated") with the peer address as its process.
+void Host::record_refusal(const std::string& reason, const std::string& peer) {
+  executor_([&] {
+    ledger::Actor actor{65534, "unauthenticated", "peer " + peer, 0, "mcp:http"};
+    auto saved_caller = std::exchange(context_.caller, actor);
+    if (auto ledger = open_ledger(context_); ledger)
+      (void)(*ledger)->append(denied_record(context_, "mcp.http", reason));
+    context_.caller = saved_caller;
   });
 }
 

@@ -63,6 +63,7 @@ class Host {
   void add_prompts(Catalogue& catalogue);
   std::vector<std::string> poll_changes();
   void record_denial(const Session& session, const Tool& tool, const std::string& reason);
+  void record_refusal(const std::string& reason, const std::string& peer);
 
   Context& context_;
   HostOptions options_;

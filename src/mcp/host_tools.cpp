@@ -440,7 +440,7 @@ void Host::add_dbus_tools(Catalogue& catalogue) {
          return ToolOutput::of(TRY(exclusive(call.session, [&]() -> Result<Json> {
            auto bus = TRY(dbus::Bus::open(context_.config.bus_address));
            auto services = TRY(dbusplugin::discover(bus, {}));
-           TRY(ensure_directory(context_.config.state_dir, 0700));
+           TRY(ensure_directory(context_.config.state_dir, kStateDirectoryMode));
            auto changes = TRY(
                dbusplugin::replace_index(context_.config.state_dir / "discovery.sqlite", services));
            Json list = Json::array();

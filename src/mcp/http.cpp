@@ -176,6 +176,47 @@ struct HttpTransport::State {
   std::condition_variable stopped;
   size_t workers = 0;
   std::map<std::string, std::shared_ptr<Channels>> sessions;
+  // Refusals are recorded at most once a minute per peer address; the ones in between are
+  // counted and reported with the next record (or when the transport stops).
+  struct Refusals {
+    std::chrono::steady_clock::time_point recorded;
+    size_t unrecorded = 0;
+  };
+  std::map<std::string, Refusals> refusals;  // under mutex
+
+  void refused(const httplib::Request& request, const std::string& reason) {
+    if (!server.catalogue().on_refused) return;
+    auto now = std::chrono::steady_clock::now();
+    size_t earlier = 0;
+    {
+      std::lock_guard lock(mutex);
+      auto [entry, first] = refusals.try_emplace(request.remote_addr);
+      if (!first && now - entry->second.recorded < std::chrono::minutes(1)) {
+        ++entry->second.unrecorded;
+        return;
+      }
+      earlier = std::exchange(entry->second.unrecorded, 0);
+      entry->second.recorded = now;
+    }
+    server.catalogue().on_refused(
+        earlier ? fmt::format("{} (and {} earlier refusals from this address)", reason, earlier)
+                : reason,
+        request.remote_addr);
+  }
+
+  void report_unrecorded_refusals() {
+    std::map<std::string, Refusals> pending;
+    {
+      std::lock_guard lock(mutex);
+      pending.swap(refusals);
+    }
+    for (const auto& [peer, entry] : pending)
+      if (entry.unrecorded > 0 && server.catalogue().on_refused)
+        server.catalogue().on_refused(
+            fmt::format("{} more refused requests in the minute after the last record",
+                        entry.unrecorded),
+            peer);
+  }
 
   bool tokens_required() const {
     return !options.config.tokens.empty() || !is_loopback_address(options.address);
@@ -289,6 +330,7 @@ void HttpTransport::State::handle_post(const httplib::Request& request,
   if (initialize) {
     auto principal = principal_of(request);
     if (!principal) {
+      refused(request, principal.error().message);
       response.set_header("WWW-Authenticate", "Bearer");
       return reply_error(response, 401, kInvalidRequest, principal.error().message);
     }
@@ -432,6 +474,9 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::start(Server& server, Http
   self.http.set_keep_alive_max_count(10000);
   self.http.set_pre_routing_handler([&self](const auto& request, auto& response) {
     if (self.trusted_origin(request)) return httplib::Server::HandlerResponse::Unhandled;
+    self.refused(request,
+                 fmt::format("untrusted Host '{}' or Origin '{}'", request.get_header_value("Host"),
+                             request.get_header_value("Origin")));
     reply_error(response, 403, kInvalidRequest, "forbidden: untrusted Host or Origin");
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -505,8 +550,11 @@ void HttpTransport::stop() {
   self.http.stop();
   if (self.listener.joinable()) self.listener.join();
   if (self.poller.joinable()) self.poller.join();
-  std::unique_lock lock(self.mutex);
-  self.workers_done.wait(lock, [&] { return self.workers == 0; });
+  {
+    std::unique_lock lock(self.mutex);
+    self.workers_done.wait(lock, [&] { return self.workers == 0; });
+  }
+  self.report_unrecorded_refusals();
 }
 
 }  // namespace opdbus::mcp

@@ -210,6 +210,9 @@ struct Catalogue {
   std::string instructions;
   // Called when a session is refused a tool, so the refusal can be recorded.
   std::function<void(const Session&, const Tool&, const std::string& reason)> on_denied;
+  // Called when a transport refuses a request before any session exists (no or an unknown bearer
+  // token, an untrusted Host or Origin), so the refusal can be recorded; `peer` is its address.
+  std::function<void(const std::string& reason, const std::string& peer)> on_refused;
   // Called periodically; returns the URIs of resources that changed since the last call.
   std::function<std::vector<std::string>()> poll_changes;
 };

@@ -241,22 +241,23 @@ Result<Json> Server::call_tool(Session& session, const Json& params, const Json&
   return result;
 }
 
-// Arguments checked against the tool's input schema and the principal's policy first (a
-// meta-tool's policy is that of the tool it runs); both failures are tool errors the agent can read
-// and correct (MCP 2025-11-25).
+// The principal's policy first (a refused caller learns nothing about the arguments, and every
+// refused call is recorded; a meta-tool's policy is that of the tool it runs), then the arguments
+// against the tool's input schema; both failures are tool errors the agent can read and correct
+// (MCP 2025-11-25).
 Result<ToolOutput> Server::run_tool(const Tool& tool, Call& call) const {
+  bool meta = std::any_of(meta_tools_.begin(), meta_tools_.end(),
+                          [&](const Tool& each) { return &each == &tool; });
+  if (auto allowed = meta ? ok() : authorize(call.session.principal(), tool); !allowed) {
+    if (catalogue_.on_denied) catalogue_.on_denied(call.session, tool, allowed.error().message);
+    return ToolOutput::error("refused: " + allowed.error().message);
+  }
   if (auto problems = check_against_schema(tool.input_schema, call.arguments, "");
       !problems.empty()) {
     std::string text = "invalid arguments for " + tool.name + ":";
     for (const auto& problem : problems)
       text += "\n  " + (problem.pointer.empty() ? "/" : problem.pointer) + ": " + problem.message;
     return ToolOutput::error(text);
-  }
-  bool meta = std::any_of(meta_tools_.begin(), meta_tools_.end(),
-                          [&](const Tool& each) { return &each == &tool; });
-  if (auto allowed = meta ? ok() : authorize(call.session.principal(), tool); !allowed) {
-    if (catalogue_.on_denied) catalogue_.on_denied(call.session, tool, allowed.error().message);
-    return ToolOutput::error("refused: " + allowed.error().message);
   }
   return tool.run(call);
 }

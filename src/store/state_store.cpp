@@ -59,7 +59,7 @@ std::optional<TimePoint> parse_snapshot_time(const std::string& name) {
 }
 
 Result<StateStore> StateStore::open(const fs::path& state_dir) {
-  TRY(ensure_directory(state_dir));
+  TRY(ensure_directory(state_dir, kStateDirectoryMode));
   StateStore store(state_dir, TRY(is_btrfs(state_dir)));
   for (const char* volume : {"ledger", "state", "vectors"})
     TRY(store.ensure_volume(state_dir / volume));

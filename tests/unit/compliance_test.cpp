@@ -80,7 +80,7 @@ HostFacts healthy_facts() {
                 {"allow_active", "auth_admin_keep"}};
   };
   facts.access = {
-      {"cli", {{"writes", "root only"}}},
+      {"cli", {{"writes", "root"}, {"group", "opdbus"}}},
       {"dbus",
        {{"available", true},
         {"actions", {action("org.opdbus.apply"), action("org.opdbus.rollback")}}}},

@@ -78,9 +78,21 @@ Result<Caller> identify(dbus::Bus& bus, sd_bus_message* message) {
   return caller;
 }
 
-// polkit's verdict on `action` for the caller (root is allowed without asking).
-Status authorize(dbus::Bus& bus, const Caller& caller, const std::string& action) {
+// Whether the bus daemon saw `group` among the caller's groups (GetConnectionCredentials).
+bool caller_in_group(dbus::Bus& bus, const Caller& caller, uint32_t group) {
+  auto credentials = ask_bus(bus, "GetConnectionCredentials", caller.bus_name);
+  if (!credentials || !credentials->is_object()) return false;
+  for (const auto& gid : credentials->value("UnixGroupIDs", Json::array()))
+    if (gid.is_number_unsigned() && gid.get<uint32_t>() == group) return true;
+  return false;
+}
+
+// The verdict on `action` for the caller: root and the configured group are allowed without
+// asking; everyone else is polkit's to decide.
+Status authorize(ManagerService& service, const Caller& caller, const std::string& action) {
+  auto& bus = service.bus();
   if (caller.actor.uid == 0) return ok();
+  if (service.access().group && caller_in_group(bus, caller, *service.access().group)) return ok();
   Json subject = Json::array(
       {"system-bus-name", {{"name", {{"signature", "s"}, {"value", caller.bus_name}}}}});
   // CheckAuthorizationFlags 1: polkit may ask the caller's agent (a person) to authenticate.
@@ -166,7 +178,7 @@ int serve(sd_bus_message* message, void* userdata, sd_bus_error* error, const ch
   context.caller = caller->actor;
   auto interface = std::exchange(context.interface, "dbus");
   Result<Json> result = Json();
-  if (auto allowed = action ? authorize(service.bus(), *caller, action) : ok(); !allowed) {
+  if (auto allowed = action ? authorize(service, *caller, action) : ok(); !allowed) {
     if (auto* ledger = open_ledger(context).value_or(nullptr))
       (void)ledger->append(
           denied_record(context, sd_bus_message_get_member(message), allowed.error().message));
@@ -218,8 +230,9 @@ const sd_bus_vtable kVtable[] = {
 
 }  // namespace
 
-Result<std::unique_ptr<ManagerService>> ManagerService::create(Context& context, dbus::Bus& bus) {
-  std::unique_ptr<ManagerService> service(new ManagerService(context, bus));
+Result<std::unique_ptr<ManagerService>> ManagerService::create(Context& context, dbus::Bus& bus,
+                                                               const AccessPolicy& access) {
+  std::unique_ptr<ManagerService> service(new ManagerService(context, bus, access));
   service->object_ = TRY(bus.export_object(kPath, kInterface, kVtable, service.get()));
   TRY(bus.request_name("org.opdbus"));
   return service;

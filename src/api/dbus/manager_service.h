@@ -5,7 +5,8 @@
 //   Rollback() -> s result   Commit() -> s result   LedgerVerify() -> s report
 //   signal Changed(s action, s outcome)
 // Invariants: reads are open to every caller; Apply and Commit need polkit's org.opdbus.apply,
-// Rollback org.opdbus.rollback (root is allowed without asking, as systemd's services do).
+// Rollback org.opdbus.rollback (root, and members of the configured group, are allowed without
+// asking; the group is checked against the caller's groups as the bus daemon saw them).
 // Every write and every refused write is recorded in the ledger with the caller's uid, pid and
 // process, interface "dbus".
 #pragma once
@@ -13,6 +14,7 @@
 #include <memory>
 
 #include "base/result.h"
+#include "engine/access.h"
 #include "engine/context.h"
 #include "proto/dbus/bus.h"
 
@@ -20,15 +22,20 @@ namespace opdbus::api {
 
 class ManagerService {
  public:
-  static Result<std::unique_ptr<ManagerService>> create(Context& context, dbus::Bus& bus);
+  // `access` is read on every write and must outlive the service (the daemon's configuration).
+  static Result<std::unique_ptr<ManagerService>> create(Context& context, dbus::Bus& bus,
+                                                        const AccessPolicy& access);
 
   Context& context() { return context_; }
   dbus::Bus& bus() { return bus_; }
+  const AccessPolicy& access() const { return access_; }
 
  private:
-  ManagerService(Context& context, dbus::Bus& bus) : context_(context), bus_(bus) {}
+  ManagerService(Context& context, dbus::Bus& bus, const AccessPolicy& access)
+      : context_(context), bus_(bus), access_(access) {}
   Context& context_;
   dbus::Bus& bus_;
+  const AccessPolicy& access_;
   dbus::ExportedObject object_;
 };
 
