@@ -11,7 +11,7 @@ find src tests bench -path tests/node -prune -o \( -name '*.cpp' -o -name '*.h' 
 
 echo "==> unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOPDBUS_SANITIZE=ON -DOPDBUS_BUILD_BENCH=OFF >/dev/null
-cmake --build build-asan --target unit_base unit_netlink unit_wireguard unit_net_plugin unit_engine unit_ledger unit_store unit_dbus unit_mcp unit_topology unit_ml unit_mesh
+cmake --build build-asan --target unit_base unit_netlink unit_wireguard unit_net_plugin unit_engine unit_ledger unit_store unit_dbus unit_mcp unit_topology unit_ml unit_mesh unit_compliance
 ctest --test-dir build-asan -L unit --output-on-failure -j2 | tail -3
 
 echo "==> fuzzing the ledger reader and proof verifiers (libFuzzer, ${OPDBUS_FUZZ_SECONDS:-30} s)"

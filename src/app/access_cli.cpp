@@ -13,13 +13,28 @@
 namespace opdbus::cli {
 namespace {
 
-const std::set<std::string> kWrites = {
-    "apply",           "commit",         "rollback",          "snapshot.create",
-    "snapshot.prune",  "snapshot.send",  "snapshot.receive",  "retention.set",
-    "container.start", "container.stop", "container.destroy", "mesh.enroll",
-    "mesh.leave",      "mesh.join",      "mesh.export",       "anomaly.baseline",
-    "anomaly.scan",    "ledger.seal",    "compliance.report", "run",
-    "mcp.serve"};
+const std::set<std::string> kWrites = {"apply",
+                                       "commit",
+                                       "rollback",
+                                       "snapshot.create",
+                                       "snapshot.prune",
+                                       "snapshot.send",
+                                       "snapshot.receive",
+                                       "retention.set",
+                                       "container.start",
+                                       "container.stop",
+                                       "container.destroy",
+                                       "mesh.enroll",
+                                       "mesh.leave",
+                                       "mesh.join",
+                                       "mesh.export",
+                                       "anomaly.baseline",
+                                       "anomaly.scan",
+                                       "ledger.seal",
+                                       "compliance.report",
+                                       "compliance.check",
+                                       "run",
+                                       "mcp.serve"};
 
 int refuse(const Context& context, const std::string& command, const std::string& reason) {
   auto noted = note_denial(context.config.state_dir, command, reason);

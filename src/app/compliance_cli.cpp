@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+
 #include "base/fs.h"
 #include "compliance/render.h"
 #include "compliance/report.h"
+#include "daemon/compliance_checks.h"
 #include "daemon/config.h"
 #include "engine/record.h"
 #include "ledger/digest.h"
@@ -179,6 +182,32 @@ int run_verify_report(const Output& output, const ComplianceArgs& args) {
   return kOk;
 }
 
+void print_check_results(const Json& run) {
+  for (const auto& result : run["results"]) {
+    std::vector<std::string> controls;
+    for (const auto& [framework, ids] : result["controls"].items())
+      for (const auto& id : ids) controls.push_back(framework + " " + id.get<std::string>());
+    fmt::print("{:<5}  {}: {}{}\n", result["status"].get<std::string>(),
+               result["id"].get<std::string>(), result["reason"].get<std::string>(),
+               controls.empty() ? "" : fmt::format(" [{}]", fmt::join(controls, ", ")));
+  }
+  const auto& summary = run["summary"];
+  fmt::print("{} passed, {} failed, {} errors; recorded in the ledger.\n",
+             summary["pass"].get<int>(), summary["fail"].get<int>(), summary["error"].get<int>());
+}
+
+int run_check(Context& context, const Output& output, const ComplianceArgs& args) {
+  auto run = daemon::run_compliance_checks(context, args.policy_file);
+  if (!run) return compliance_error(run.error());
+  if (output.json)
+    print_json(*run);
+  else
+    print_check_results(*run);
+  const auto& summary = (*run)["summary"];
+  if (summary["error"].get<int>() > 0) return kComplianceError;
+  return summary["fail"].get<int>() > 0 ? kControlsFail : kOk;
+}
+
 }  // namespace
 
 ComplianceCommands add_compliance_commands(CLI::App& app, ComplianceArgs& args) {
@@ -202,6 +231,9 @@ ComplianceCommands add_compliance_commands(CLI::App& app, ComplianceArgs& args) 
       ->required();
   commands.verify->add_option("--pubkey", args.pubkey_file, "trusted verifier key file")
       ->required();
+  commands.check = compliance->add_subcommand(
+      "check", "run a declarative check policy against this host and record the results");
+  commands.check->add_option("policy", args.policy_file, "check policy (JSON or YAML)")->required();
   return commands;
 }
 
@@ -209,6 +241,7 @@ int run_compliance(Context& context, const Output& output, const ComplianceComma
                    const ComplianceArgs& args) {
   if (*commands.report) return run_report(context, output, args);
   if (*commands.verify) return run_verify_report(output, args);
+  if (*commands.check) return run_check(context, output, args);
   return kComplianceError;
 }
 

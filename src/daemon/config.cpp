@@ -24,6 +24,13 @@ Result<double> similarity(const Json& value, const std::string& where) {
   return value.get<double>();
 }
 
+// A whole number of seconds of at least `minimum`, or `problem` as the error.
+Result<std::chrono::seconds> seconds_at(const Json& value, int64_t minimum, const char* problem) {
+  if (!value.is_number_integer() || value.get<int64_t>() < minimum)
+    return fail(ErrorCode::invalid_input, "{}", problem);
+  return std::chrono::seconds(value.get<int64_t>());
+}
+
 Status parse_anomaly(const Json& json, DaemonConfig& config) {
   TRY(only_keys(
       json, {"threshold", "plugins", "sample_interval", "persistence", "embedder", "auto_rollback"},
@@ -51,19 +58,30 @@ Status parse_anomaly(const Json& json, DaemonConfig& config) {
   for (const auto& item : plugins.items())
     config.anomaly.per_plugin[item.key()] =
         TRY(similarity(item.value(), "anomaly.plugins." + item.key()));
-  if (json.contains("sample_interval")) {
-    const auto& interval = json["sample_interval"];
-    if (!interval.is_number_integer() || interval.get<int64_t>() < 0)
-      return fail(ErrorCode::invalid_input, "anomaly.sample_interval must be seconds (0: none)");
-    config.sample_interval = std::chrono::seconds(interval.get<int64_t>());
-  }
+  if (json.contains("sample_interval"))
+    config.sample_interval = TRY(seconds_at(json["sample_interval"], 0,
+                                            "anomaly.sample_interval must be seconds (0: "
+                                            "none)"));
+  return ok();
+}
+
+Status parse_compliance(const Json& json, DaemonConfig& config) {
+  TRY(only_keys(json, {"checks", "interval"}, "compliance"));
+  if (!json.contains("checks") || !json["checks"].is_string() ||
+      json["checks"].get<std::string>().empty())
+    return fail(ErrorCode::invalid_input, "compliance.checks must name a check policy file");
+  config.checks_file = json["checks"].get<std::string>();
+  if (json.contains("interval"))
+    config.checks_interval =
+        TRY(seconds_at(json["interval"], 60, "compliance.interval must be seconds, at least 60"));
   return ok();
 }
 
 }  // namespace
 
 Result<DaemonConfig> parse_daemon_config(const Json& json) {
-  TRY(only_keys(json, {"placement", "placement_device", "anomaly", "access"}, "the config"));
+  TRY(only_keys(json, {"placement", "placement_device", "anomaly", "access", "compliance"},
+                "the config"));
   for (const char* key : {"placement", "placement_device"})
     if (json.contains(key) && !json[key].is_string())
       return fail(ErrorCode::invalid_input, "{} must be a string", key);
@@ -72,6 +90,7 @@ Result<DaemonConfig> parse_daemon_config(const Json& json) {
                                                           json.value("placement_device", "")));
   if (json.contains("anomaly")) TRY(parse_anomaly(json["anomaly"], config));
   if (json.contains("access")) config.access = TRY(parse_access_policy(json["access"]));
+  if (json.contains("compliance")) TRY(parse_compliance(json["compliance"], config));
   return config;
 }
 

@@ -5,7 +5,8 @@
 //                "persistence": 2, "auto_rollback": false,
 //                "embedder": "structural" | {"model": "/var/lib/op-dbus/models/all-MiniLM-L6-v2/
 //                            model.safetensors", "vocab": ".../vocab.txt", "max_tokens": 256}},
-//    "access": {"group": "opdbus"}}   members may Apply, Commit and Rollback over D-Bus
+//    "access": {"group": "opdbus"},   members may Apply, Commit and Rollback over D-Bus
+//    "compliance": {"checks": "/etc/op-dbus/checks.yaml", "interval": 3600}}   run and recorded
 // Invariant: an unknown key or a bad value is an error naming it, and a bad file never replaces a
 // good configuration.
 #pragma once
@@ -27,6 +28,8 @@ struct DaemonConfig {
   std::chrono::seconds sample_interval{300};  // state samples for anomaly detection; 0: none
   bool auto_rollback = false;  // an anomaly in a drift or sample restores the last normal state
   AccessPolicy access;         // D-Bus writers admitted besides root and polkit's verdict
+  std::filesystem::path checks_file;  // compliance checks run on a schedule; empty: none
+  std::chrono::seconds checks_interval{3600};
 };
 
 inline constexpr const char* kDefaultDaemonConfig = "/etc/op-dbus/config.json";

@@ -17,6 +17,7 @@
 #include "api/dbus/manager_service.h"
 #include "base/fs.h"
 #include "base/signal_pipe.h"
+#include "daemon/compliance_checks.h"
 #include "daemon/config.h"
 #include "daemon/loop_tasks.h"
 #include "daemon/metrics.h"
@@ -86,6 +87,7 @@ class Daemon {
     if (options_.snapshot_interval.count() > 0)
       next_snapshot_ = Clock::now() + options_.snapshot_interval;
     schedule_sample();
+    schedule_checks();
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0) watchdog_interval_ = std::chrono::microseconds(usec / 2);
     if (!options_.metrics_address.empty())
@@ -149,6 +151,7 @@ class Daemon {
       return;
     }
     config_ = std::move(*config);
+    schedule_checks();
     spdlog::info("config reloaded ({})", why);
     place_loop_thread();
     open_anomalies();
@@ -303,6 +306,25 @@ class Daemon {
       return;
     }
     anomalies_ = std::move(*opened);
+  }
+
+  // Compliance checks: first right after start (or a config change), then every interval.
+  void schedule_checks() {
+    next_checks_.reset();
+    if (!config_.checks_file.empty()) next_checks_ = Clock::now();
+  }
+
+  void run_checks() {
+    next_checks_ = Clock::now() + config_.checks_interval;
+    auto run = run_compliance_checks(context_, config_.checks_file);
+    update_ledger_height();
+    if (!run)
+      spdlog::error("compliance checks ({}): {}", config_.checks_file.string(),
+                    run.error().describe());
+    else
+      spdlog::info("compliance checks: {} passed, {} failed, {} errors",
+                   run->at("summary")["pass"].get<int>(), run->at("summary")["fail"].get<int>(),
+                   run->at("summary")["error"].get<int>());
   }
 
   void schedule_sample() {
@@ -476,6 +498,7 @@ class Daemon {
     };
     earliest(next_snapshot_);
     earliest(next_sample_);
+    earliest(next_checks_);
     earliest(last_keepalive_ + kKeepalive);
     for (const auto& [name, retry] : watch_retries_) earliest(retry.at);
     if (watchdog_interval_.count() > 0) earliest(last_watchdog_ + watchdog_interval_);
@@ -508,6 +531,7 @@ class Daemon {
       observe(declared_plugins(), sample_source_);
       schedule_sample();
     }
+    if (next_checks_ && now >= *next_checks_) run_checks();
     if (watchdog_interval_.count() > 0 && now >= last_watchdog_ + watchdog_interval_) {
       sd_notify(0, "WATCHDOG=1");
       last_watchdog_ = now;
@@ -594,6 +618,7 @@ class Daemon {
   int spool_watch_ = -1;
   std::optional<Clock::time_point> next_snapshot_;
   std::optional<Clock::time_point> next_sample_;
+  std::optional<Clock::time_point> next_checks_;
   std::string sample_source_ = "sample";
   static constexpr std::chrono::seconds kSettle{1};
   std::unique_ptr<Anomalies> anomalies_;

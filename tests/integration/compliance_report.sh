@@ -5,6 +5,8 @@
 # A1.2 (exit 2); the report is recorded in the ledger; each form (JSON, HTML, OSCAL) verifies
 # offline against an export and the public key, and fails to once the report file, the ledger or
 # the key is not the one it was made with. Bad arguments are errors (exit 1) and record nothing.
+# The daemon runs its compliance check policy at start and records the results; `compliance
+# check` by hand exits 2 on a failing check and 1 on a policy mistake, naming its line.
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/services.inc"
 mount_btrfs "$WORK/a"
@@ -16,8 +18,22 @@ write_state "$WORK/state.json" <<'JSON'
 JSON
 expect_rc 0 op apply "$WORK/state.json"
 
+cat >"$WORK/checks.yaml" <<'YAML'
+checks:
+  - id: bridges-up
+    controls: {soc2: [CC8.1]}
+    query: net
+    select: /interfaces
+    where: {type: {equals: bridge}}
+    expect: {state: {equals: up}}
+  - id: ledger-verified
+    controls: {hipaa: ["164.312(c)(1)"]}
+    query: ledger
+    expect: {verified: {equals: true}, last_verified: {within: 24h}}
+YAML
+echo "{\"compliance\": {\"checks\": \"$WORK/checks.yaml\", \"interval\": 3600}}" >"$WORK/config.json"
 "$OPDBUS" --netns "$NS" --state-dir "$STATE" --bus "unix:path=$WORK/no-bus" run \
-  --state-file "$WORK/state.json" --snapshot-interval 0 >"$WORK/daemon.log" 2>&1 &
+  --state-file "$WORK/state.json" --snapshot-interval 0 --config "$WORK/config.json" >"$WORK/daemon.log" 2>&1 &
 DAEMON=$!
 ON_EXIT+=("stop_pid $DAEMON 5")
 count() { op --json ledger log -n 1000000 2>/dev/null | jq "[.[] | select($1)] | length"; }
@@ -26,8 +42,25 @@ wait_for 10 blocks '.action == "daemon.start"' 1 || fail "no daemon.start block:
 nsip link del odt-c0
 wait_for 5 blocks '.action == "reconcile" and .result.outcome == "applied"' 1 ||
   fail "the deleted bridge was not restored: $(cat "$WORK/daemon.log")"
+wait_for 5 blocks '.action == "compliance.check" and .after.summary == {"pass": 2, "fail": 0, "error": 0}' 1 ||
+  fail "the daemon did not run its compliance checks: $(cat "$WORK/daemon.log")"
 stop_pid $DAEMON 5
 expect_rc 0 op snapshot send --to "$WORK/b/replica"
+
+# compliance check by hand: a failing check exits 2, a policy mistake 1 with its line.
+cat >"$WORK/mtu.yaml" <<'YAML'
+checks:
+  - id: jumbo-bridges
+    query: net
+    select: /interfaces
+    where: {name: {equals: odt-c0}}
+    expect: {mtu: {greater_than: 8000}}
+YAML
+expect_rc 2 op compliance check "$WORK/mtu.yaml"
+expect_contains "fail   jumbo-bridges: odt-c0: mtu is 1500 (expected greater_than 8000)"
+sed -i 's/greater_than/greater/' "$WORK/mtu.yaml"
+expect_rc 1 op compliance check "$WORK/mtu.yaml"
+expect_contains "mtu.yaml:6:20: /checks/0/expect/mtu/greater: unknown operator"
 
 expect_rc 0 op compliance report --framework soc2 -o "$WORK/soc2.json"
 jq -e '.summary == {"result": "pass", "pass": 5, "fail": 0, "not_applicable": 0}' "$WORK/soc2.json" \
