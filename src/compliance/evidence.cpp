@@ -443,7 +443,7 @@ Result<std::vector<Record>> read_records(const ledger::LedgerData& data) {
     record.height = index.first + i;
     record.block = TRY(ledger::parse_block(index.lines[i]));
     record.hash = record.block["hash"].get<std::string>();
-    record.block.erase("hash");
+    for (const char* payload : {"hash", "before", "after", "diff"}) record.block.erase(payload);
     record.time = TRY(with_context(parse_rfc3339(record.block.value("time", "")),
                                    fmt::format("block {}", record.height)));
     record.kind = classify(record.block.value("action", ""));

@@ -35,7 +35,8 @@ struct Period {
   bool contains(TimePoint time) const { return (!since || time >= *since) && time <= until; }
 };
 
-// One block as evidence sees it.
+// One block as evidence sees it: its header, actor, plugins, result and refs (the before and
+// after payloads and the diff are dropped; no evidence reads them, and a year of them is large).
 struct Record {
   uint64_t height = 0;
   std::string hash;  // hex SHA-256 of the block line
