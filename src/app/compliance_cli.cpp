@@ -156,10 +156,8 @@ int run_report(Context& context, const Output& output, const ComplianceArgs& arg
 
 Result<std::vector<std::string>> verify_files(const ComplianceArgs& args) {
   auto text = TRY(read_file(args.report_file));
-  auto key_text = TRY(read_file(args.pubkey_file));
-  while (!key_text.empty() && (key_text.back() == '\n' || key_text.back() == '\r'))
-    key_text.pop_back();
-  auto key = TRY(with_context(ledger::VerifierKey::parse(key_text), args.pubkey_file));
+  auto key = TRY(
+      with_context(ledger::VerifierKey::parse(TRY(read_file(args.pubkey_file))), args.pubkey_file));
   auto data = TRY(ledger::load_export(args.export_file));
   return verify_report(text, data, key);
 }

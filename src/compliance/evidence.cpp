@@ -432,6 +432,30 @@ Finding replication(const EvidenceInputs& inputs) {
   return finding;
 }
 
+Finding decide_kind(EvidenceKind kind, const EvidenceInputs& inputs) {
+  switch (kind) {
+    case EvidenceKind::ledger_integrity:
+      return ledger_integrity(inputs);
+    case EvidenceKind::change_records:
+      return change_records(inputs);
+    case EvidenceKind::audit_content:
+      return audit_content(inputs);
+    case EvidenceKind::denied_attempts:
+      return denied_attempts(inputs);
+    case EvidenceKind::detection:
+      return detection(inputs);
+    case EvidenceKind::response:
+      return response(inputs);
+    case EvidenceKind::access_control:
+      return access_control(inputs);
+    case EvidenceKind::snapshots:
+      return snapshots(inputs);
+    case EvidenceKind::replication:
+      return replication(inputs);
+  }
+  return make(kind, ControlStatus::fail, "unknown evidence kind");
+}
+
 }  // namespace
 
 Result<std::vector<Record>> read_records(const ledger::LedgerData& data) {
@@ -463,34 +487,6 @@ std::string status_name(ControlStatus status) {
   }
   return "fail";
 }
-
-namespace {
-
-Finding decide_kind(EvidenceKind kind, const EvidenceInputs& inputs) {
-  switch (kind) {
-    case EvidenceKind::ledger_integrity:
-      return ledger_integrity(inputs);
-    case EvidenceKind::change_records:
-      return change_records(inputs);
-    case EvidenceKind::audit_content:
-      return audit_content(inputs);
-    case EvidenceKind::denied_attempts:
-      return denied_attempts(inputs);
-    case EvidenceKind::detection:
-      return detection(inputs);
-    case EvidenceKind::response:
-      return response(inputs);
-    case EvidenceKind::access_control:
-      return access_control(inputs);
-    case EvidenceKind::snapshots:
-      return snapshots(inputs);
-    case EvidenceKind::replication:
-      return replication(inputs);
-  }
-  return make(kind, ControlStatus::fail, "unknown evidence kind");
-}
-
-}  // namespace
 
 Finding decide(EvidenceKind kind, const EvidenceInputs& inputs) {
   try {

@@ -19,15 +19,6 @@ constexpr std::string_view kHtmlScriptOpen =
     R"(<script type="application/json" id="op-dbus-report">)";
 constexpr const char* kOscalResourceFile = "op-dbus-report.json";
 
-Json verify_summary(const ledger::LedgerData& data) {
-  auto verified = ledger::verify_ledger(data, {});
-  if (!verified) return {{"ok", false}, {"error", verified.error().describe()}};
-  return {{"ok", true},
-          {"blocks", verified->blocks},
-          {"checkpoint_time", verified->checkpoint.time},
-          {"notes", verified->notes}};
-}
-
 ControlStatus combined_status(const std::vector<Finding>& findings) {
   bool any_pass = false;
   for (const auto& finding : findings) {
@@ -216,7 +207,7 @@ Result<Json> build_report(const ledger::LedgerData& ledger, const HostFacts& fac
   EvidenceInputs inputs{records,
                         {request.since, request.until.value_or(request.generated)},
                         facts,
-                        verify_summary(ledger)};
+                        ledger::verify_summary(ledger)};
   std::map<EvidenceKind, Finding> decided;
   std::set<uint64_t> cited;
   Json controls = Json::array();

@@ -16,22 +16,24 @@ namespace {
 
 constexpr const char* kCheckAction = "compliance.check";
 
-// The ledger as a check source: verified now, and when a recorded check run last verified it.
+// The ledger as a check source: verified now (then last verified now), else when a recorded
+// check run last verified it.
 Json ledger_facts(const Context& context) {
   Json facts = {{"verified", false}, {"last_verified", nullptr}};
-  auto summary = ledger::verify_summary(context.config.state_dir);
-  if (summary) facts.update(*summary);
-  facts["verified"] = summary && summary->value("ok", false);
-  facts.erase("ok");
   auto data = ledger::load_local_ledger(context.config.state_dir);
   if (!data) return facts;
+  facts.update(ledger::verify_summary(*data));
+  facts["verified"] = facts["ok"];
+  facts.erase("ok");
+  if (facts["verified"].get<bool>()) {
+    facts["last_verified"] = format_rfc3339(context.clock(), false);
+    return facts;
+  }
   auto last = ledger::newest_blocks(*data, 1, [](const Json& block) {
     return block.value("action", "") == kCheckAction &&
            block["after"].value("ledger_verified", false);
   });
   if (last && !last->empty()) facts["last_verified"] = (*last)[0].value("time", "");
-  if (facts["verified"].get<bool>())
-    facts["last_verified"] = format_rfc3339(context.clock(), false);
   return facts;
 }
 
@@ -39,13 +41,10 @@ Result<compliance::Sources> gather_sources(Context& context,
                                            const std::vector<compliance::Check>& checks) {
   std::set<std::string> plugins;
   for (const auto& check : checks) plugins.insert(check.query);
-  compliance::Sources sources;
+  compliance::Sources sources{{"ledger", ledger_facts(context)}};
+  plugins.erase("ledger");
   Engine engine(context);
   for (const auto& plugin : plugins) {
-    if (plugin == "ledger") {
-      sources[plugin] = ledger_facts(context);
-      continue;
-    }
     auto host = TRY(with_context(engine.query(plugin), "query " + plugin));
     if (host.document["plugins"].contains(plugin))
       sources[plugin] = host.document["plugins"][plugin];
@@ -68,11 +67,7 @@ Result<Json> run_compliance_checks(Context& context, const std::filesystem::path
       document.root, [&](const std::string& pointer) { return document.locate(pointer); }));
   auto sources = TRY(gather_sources(context, checks));
   auto results = compliance::run_checks(checks, sources, context.clock());
-  bool verified = sources.contains("ledger")
-                      ? sources["ledger"].value("verified", false)
-                      : ledger::verify_summary(context.config.state_dir)
-                            .map([](const Json& s) { return s.value("ok", false); })
-                            .value_or(false);
+  bool verified = sources["ledger"].value("verified", false);
   Json run = {{"policy", policy_file.string()},
               {"policy_sha256", ledger::to_hex(ledger::sha256(text))},
               {"results", compliance::results_json(results)},

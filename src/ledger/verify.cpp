@@ -353,7 +353,10 @@ Result<std::vector<Json>> newest_blocks(const LedgerData& data, size_t count,
 }
 
 Result<Json> verify_summary(const std::filesystem::path& state_dir) {
-  auto data = TRY(load_local_ledger(state_dir));
+  return verify_summary(TRY(load_local_ledger(state_dir)));
+}
+
+Json verify_summary(const LedgerData& data) {
   auto report = verify_ledger(data, {});
   if (!report) return Json{{"ok", false}, {"error", report.error().describe()}};
   return Json{{"ok", true},

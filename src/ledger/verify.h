@@ -75,6 +75,7 @@ Result<std::vector<Json>> newest_blocks(const LedgerData& data, size_t count,
 // The local ledger's verification as a report: {"ok", "blocks", "checkpoint_time", "notes"} or
 // {"ok": false, "error"} (for the D-Bus and MCP interfaces).
 Result<Json> verify_summary(const std::filesystem::path& state_dir);
+Json verify_summary(const LedgerData& data);
 // The Merkle tree over the blocks of a segment that starts at genesis, or of a whole index
 // (which must then start at height 0).
 MerkleTree build_tree(std::string_view blocks);
