@@ -12,6 +12,7 @@ const settings = {
   model: localStorage.getItem('opdbus-llm-model') || '',
 };
 let client;
+let connecting = Promise.resolve(); // settles once the newest client has initialised (or failed)
 const seenHeights = new Set();
 
 function element(tag, attributes = {}, ...children) {
@@ -153,6 +154,7 @@ async function askModel(request) {
 
 async function handle(request) {
   say('user', request);
+  await connecting;
   if (settings.endpoint) return askModel(request).catch((error) => say('error', `model: ${error.message}`));
   const intent = interpret(request);
   if (intent.help || intent.unknown) {
@@ -176,7 +178,13 @@ async function refreshFeed() {
   }
 }
 
-async function connect() {
+// Replaces the client; requests made meanwhile wait for it (a session-less request gets a 400).
+function connect() {
+  $('status').textContent = 'connecting…';
+  connecting = establish();
+}
+
+async function establish() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get('token')) {
     settings.token = fragment.get('token');
