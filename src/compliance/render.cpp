@@ -245,12 +245,11 @@ Json oscal_observations(const Json& report, const std::string& digest) {
            {"props", {{{"name", "op-dbus-status"}, {"value", evidence.value("status", "")}}}},
            {"collected", report.value("generated", "")},
            {"relevant-evidence",
-            {{{"description",
-               heights.empty()
-                   ? std::string("the ledger and the host's configuration")
-                   : fmt::format("ledger blocks {} (inclusion proofs in the embedded op-dbus "
-                                 "report)",
-                                 fmt::join(heights, ", "))}}}}});
+            {{{"description", heights.empty()
+                                  ? std::string("the ledger and the host's configuration")
+                                  : fmt::format("ledger blocks {} (their inclusion proof is in the "
+                                                "embedded op-dbus report)",
+                                                fmt::join(heights, ", "))}}}}});
     }
   return observations;
 }

@@ -53,15 +53,11 @@ Json control_json(const Control& control, const std::vector<Finding>& findings) 
           {"evidence", evidence}};
 }
 
-// The cited blocks with their inclusion proofs in the tree of the signed checkpoint.
-Result<Json> cited_blocks(const ledger::LedgerData& data, const std::vector<Record>& records,
-                          const std::set<uint64_t>& heights, const ledger::Checkpoint& checkpoint) {
-  auto index = ledger::index_blocks(data);
-  std::optional<ledger::MerkleTree> tree;
-  if (index.first == 0) tree = TRY(ledger::build_tree(index));
+Json cited_blocks(const std::vector<Record>& records, uint64_t first_height,
+                  const std::set<uint64_t>& heights) {
   Json out = Json::array();
   for (auto height : heights) {
-    const auto& record = records.at(height - index.first);
+    const auto& record = records.at(height - first_height);
     const auto& actor = record.block["actor"];
     Json entry = {
         {"height", height},
@@ -73,14 +69,24 @@ Result<Json> cited_blocks(const ledger::LedgerData& data, const std::vector<Reco
         {"plugins", record.block.value("plugins", Json::array())},
         {"outcome",
          record.block["result"].is_object() ? record.block["result"].value("outcome", "") : ""}};
-    if (tree && height < checkpoint.size) {
-      entry["proof"] = Json::array();
-      for (const auto& digest : TRY(tree->inclusion_proof(height, checkpoint.size)))
-        entry["proof"].push_back(ledger::to_hex(digest));
-    }
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+// The multi-leaf inclusion proof of the cited blocks under the signed checkpoint; none when
+// older segments were archived (the tree cannot be rebuilt) or no cited block is under it.
+Result<std::optional<Json>> cited_proof(const ledger::LedgerData& data,
+                                        const std::set<uint64_t>& heights,
+                                        const ledger::Checkpoint& checkpoint) {
+  auto index = ledger::index_blocks(data);
+  std::vector<uint64_t> proven(heights.begin(), heights.lower_bound(checkpoint.size));
+  if (index.first != 0 || proven.empty()) return std::nullopt;
+  auto tree = TRY(ledger::build_tree(index));
+  Json hashes = Json::array();
+  for (const auto& digest : TRY(tree.multi_inclusion_proof(proven, checkpoint.size)))
+    hashes.push_back(ledger::to_hex(digest));
+  return hashes;
 }
 
 std::string optional_time(const std::optional<TimePoint>& time) {
@@ -148,8 +154,8 @@ Status check_signature(const Json& report, const ledger::VerifierKey& key) {
                "one)");
 }
 
-Status check_block(const Json& cited, const ledger::BlockIndex& index,
-                   const ledger::Checkpoint& checkpoint) {
+// The cited block is the export's block at that height; returns its hash.
+Result<ledger::Digest> check_block(const Json& cited, const ledger::BlockIndex& index) {
   auto height = cited.at("height").get<uint64_t>();
   auto line = TRY(with_context(ledger::block_at(index, height), "the cited block"));
   auto hash = ledger::sha256(line);
@@ -160,17 +166,30 @@ Status check_block(const Json& cited, const ledger::BlockIndex& index,
   TRY(fails(block.value("action", "") != cited.value("action", "") ||
                 block.value("time", "") != cited.value("time", ""),
             fmt::format("block {}: the report misstates its action or time", height)));
-  if (!cited.contains("proof")) return ok();
+  return hash;
+}
+
+// Every cited block is in the export; with the report's proof, also under its checkpoint.
+Result<std::string> check_cited_blocks(const Json& report, const ledger::BlockIndex& index,
+                                       const ledger::Checkpoint& checkpoint) {
+  std::vector<ledger::IndexedLeaf> proven;
+  for (const auto& cited : report.at("blocks")) {
+    auto hash = TRY(check_block(cited, index));
+    auto height = cited.at("height").get<uint64_t>();
+    if (height < checkpoint.size) proven.emplace_back(height, ledger::leaf_hash(hash));
+  }
+  auto in_export = fmt::format("{} cited blocks are in the export", report.at("blocks").size());
+  if (!report.at("ledger").contains("proof")) return in_export;
   std::vector<ledger::Digest> proof;
-  for (const auto& hex : cited["proof"]) {
+  for (const auto& hex : report.at("ledger").at("proof")) {
     auto digest = ledger::digest_from_hex(hex.get<std::string>());
-    TRY(fails(!digest, fmt::format("block {}: a proof entry is not a hash", height)));
+    TRY(fails(!digest, "an entry of the report's inclusion proof is not a hash"));
     proof.push_back(*digest);
   }
-  return with_context(
-      ledger::verify_inclusion(height, checkpoint.size, ledger::leaf_hash(ledger::Bytes(hash)),
-                               proof, checkpoint.root),
-      fmt::format("block {}'s inclusion proof", height));
+  TRY(with_context(ledger::verify_multi_inclusion(proven, checkpoint.size, proof, checkpoint.root),
+                   "the cited blocks' inclusion proof"));
+  return fmt::format("{}, and their inclusion proof ({} {}) leads to the checkpoint's root",
+                     in_export, proof.size(), proof.size() == 1 ? "hash" : "hashes");
 }
 
 // The block recording the report (by digest), and that the file is the one recorded.
@@ -220,29 +239,30 @@ Result<Json> build_report(const ledger::LedgerData& ledger, const HostFacts& fac
     }
     controls.push_back(control_json(control, findings));
   }
+  auto first_height = ledger::first_height(ledger);
+  Json ledger_json = {{"origin", checkpoint.origin},     {"key", key.text()},
+                      {"size", checkpoint.size},         {"first_height", first_height},
+                      {"checkpoint", ledger.checkpoint}, {"root", ledger::to_hex(checkpoint.root)},
+                      {"verify", inputs.verify}};
+  if (auto proof = TRY(cited_proof(ledger, cited, checkpoint))) ledger_json["proof"] = *proof;
   return Json{{"schema", kReportSchema},
               {"framework", {{"id", framework.id}, {"title", framework.title}}},
               {"generated", format_rfc3339(request.generated, false)},
               {"period",
                {{"since", optional_time(request.since)},
                 {"until", format_rfc3339(inputs.period.until, false)}}},
-              {"ledger",
-               {{"origin", checkpoint.origin},
-                {"key", key.text()},
-                {"size", checkpoint.size},
-                {"first_height", ledger::first_height(ledger)},
-                {"checkpoint", ledger.checkpoint},
-                {"root", ledger::to_hex(checkpoint.root)},
-                {"verify", inputs.verify}}},
+              {"ledger", ledger_json},
               {"summary", summary_json(controls)},
               {"controls", controls},
-              {"blocks", TRY(cited_blocks(ledger, records, cited, checkpoint))}};
+              {"blocks", cited_blocks(records, first_height, cited)}};
 }
 
 Result<std::string> report_digest(const Json& report) {
+  if (!report.contains("signature"))
+    return ledger::to_hex(ledger::sha256(TRY(ledger::canonical_json(report))));
   Json unsigned_report = report;
   unsigned_report.erase("signature");
-  return ledger::to_hex(ledger::sha256(TRY(ledger::canonical_json(unsigned_report))));
+  return report_digest(unsigned_report);
 }
 
 Result<Json> sign_report(Json report, const ledger::SigningKey& key) {
@@ -287,9 +307,7 @@ Result<std::vector<std::string>> verify_report(std::string_view file_text,
                     "report's checkpoint (size {})",
                     verified.blocks, checkpoint.size));
     auto index = ledger::index_blocks(ledger);
-    for (const auto& cited : report.at("blocks")) TRY(check_block(cited, index, checkpoint));
-    checked.push_back(fmt::format("{} cited blocks are in the export with valid inclusion proofs",
-                                  report.at("blocks").size()));
+    checked.push_back(TRY(check_cited_blocks(report, index, checkpoint)));
     auto height =
         TRY(check_recorded(index, checkpoint.size, TRY(report_digest(report)), file_text));
     checked.push_back(

@@ -1,6 +1,7 @@
 // Compliance reports: a framework's controls decided from the ledger and the host's facts, with
-// every cited block's inclusion proof against the ledger's signed checkpoint, signed with the
-// ledger key; and the offline check an auditor runs on a report, a ledger export and a key.
+// one multi-leaf inclusion proof of all cited blocks against the ledger's signed checkpoint,
+// signed with the ledger key; and the offline check an auditor runs on a report, a ledger export
+// and a key.
 // The report's JSON form (schema "op-dbus/compliance-report/1") is documented in
 // docs/compliance.md and described by data/compliance/report.schema.json.
 // Invariants: build_report is a pure function of its inputs (a fixed ledger and clock give the
@@ -41,7 +42,7 @@ bool report_passed(const Json& report);
 Result<Json> extract_report(std::string_view file_text);
 
 // Checks, offline, a report file against a ledger export and the trusted key: the signature,
-// the ledger (including that it still holds the report's checkpoint), every cited block and its
+// the ledger (including that it still holds the report's checkpoint), every cited block and their
 // inclusion proof, and the ledger's record of the report and of the file's hash. Returns what
 // was checked; fails with verify_failed naming the first claim that does not hold.
 Result<std::vector<std::string>> verify_report(std::string_view file_text,

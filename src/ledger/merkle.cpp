@@ -1,6 +1,7 @@
 // RFC 6962 Merkle tree; see merkle.h.
 #include "ledger/merkle.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace opdbus::ledger {
@@ -13,6 +14,39 @@ uint64_t split_point(uint64_t n) {
 
 Error proof_error(std::string what) {
   return Error{ErrorCode::verify_failed, std::move(what), {}};
+}
+
+template <typename Leaves, typename IndexOf>
+Status check_leaf_indices(const Leaves& leaves, IndexOf index_of, uint64_t tree_size) {
+  if (leaves.empty()) return make_failure(proof_error("a multi-leaf proof needs a leaf"));
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    auto index = index_of(leaves[i]);
+    if (index >= tree_size)
+      return make_failure(
+          proof_error(fmt::format("entry {} is not in a tree of size {}", index, tree_size)));
+    if (i > 0 && index <= index_of(leaves[i - 1]))
+      return make_failure(proof_error(fmt::format(
+          "the leaves of a multi-leaf proof are not in increasing order at entry {}", index)));
+  }
+  return ok();
+}
+
+// The walk of MerkleTree::multi_inclusion_path, taking each subtree's hash from `proof` instead.
+Result<Digest> fold_multi_inclusion(std::span<const IndexedLeaf> leaves, uint64_t begin,
+                                    uint64_t end, std::span<const Digest> proof, size_t& next) {
+  if (leaves.empty()) {
+    if (next == proof.size())
+      return make_failure(proof_error("multi-leaf inclusion proof is too short"));
+    return proof[next++];
+  }
+  if (end - begin == 1) return leaves.front().second;
+  uint64_t k = split_point(end - begin);
+  auto middle = std::partition_point(leaves.begin(), leaves.end(), [&](const IndexedLeaf& leaf) {
+    return leaf.first < begin + k;
+  });
+  auto left = TRY(fold_multi_inclusion({leaves.begin(), middle}, begin, begin + k, proof, next));
+  auto right = TRY(fold_multi_inclusion({middle, leaves.end()}, begin + k, end, proof, next));
+  return node_hash(left, right);
 }
 
 }  // namespace
@@ -120,6 +154,31 @@ Result<std::vector<Digest>> MerkleTree::inclusion_proof(uint64_t leaf_index,
   return out;
 }
 
+void MerkleTree::multi_inclusion_path(std::span<const uint64_t> indices, uint64_t begin,
+                                      uint64_t end, std::vector<Digest>& out) const {
+  if (indices.empty()) {
+    out.push_back(range_hash(begin, end));
+    return;
+  }
+  if (end - begin == 1) return;
+  uint64_t k = split_point(end - begin);
+  auto middle = std::lower_bound(indices.begin(), indices.end(), begin + k);
+  multi_inclusion_path({indices.begin(), middle}, begin, begin + k, out);
+  multi_inclusion_path({middle, indices.end()}, begin + k, end, out);
+}
+
+Result<std::vector<Digest>> MerkleTree::multi_inclusion_proof(
+    std::span<const uint64_t> leaf_indices, uint64_t tree_size) const {
+  if (tree_size > size())
+    return fail(ErrorCode::invalid_input, "tree size {} is larger than the log ({} entries)",
+                tree_size, size());
+  if (auto checked = check_leaf_indices(leaf_indices, std::identity(), tree_size); !checked)
+    return fail(ErrorCode::invalid_input, checked.error().message);
+  std::vector<Digest> out;
+  multi_inclusion_path(leaf_indices, 0, tree_size, out);
+  return out;
+}
+
 void MerkleTree::subproof(uint64_t old_end, uint64_t begin, uint64_t end, bool whole,
                           std::vector<Digest>& out) const {
   if (old_end == end) {
@@ -167,6 +226,20 @@ Status verify_inclusion(uint64_t leaf_index, uint64_t tree_size, const Digest& l
   if (sn != 0) return make_failure(proof_error("inclusion proof is too short"));
   if (r != root)
     return make_failure(proof_error("inclusion proof does not lead to the checkpoint's root"));
+  return ok();
+}
+
+Status verify_multi_inclusion(std::span<const IndexedLeaf> leaves, uint64_t tree_size,
+                              std::span<const Digest> proof, const Digest& root) {
+  TRY(check_leaf_indices(
+      leaves, [](const IndexedLeaf& leaf) { return leaf.first; }, tree_size));
+  size_t next = 0;
+  auto folded = TRY(fold_multi_inclusion(leaves, 0, tree_size, proof, next));
+  if (next != proof.size())
+    return make_failure(proof_error("multi-leaf inclusion proof is too long"));
+  if (folded != root)
+    return make_failure(
+        proof_error("multi-leaf inclusion proof does not lead to the checkpoint's root"));
   return ok();
 }
 

@@ -1,7 +1,8 @@
 // libFuzzer target for the ledger's verifiers: the block reader and chain/Merkle/signature
 // verification (fed whole replacement ledgers, checkpoints, or byte edits of a genuine ledger)
-// and the inclusion and consistency proof verifiers. It must never crash, and it must never
-// accept anything but the genuine data: every acceptance is checked against the original.
+// and the inclusion, multi-leaf inclusion and consistency proof verifiers. It must never crash, and
+// it must never accept anything but the genuine data: every acceptance is checked against the
+// original.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -98,6 +99,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const auto& digest : consistency_proof) consistency.append(digest.begin(), digest.end());
   write_seed("inclusion", 3, inclusion.substr(1));
   write_seed("consistency", 4, consistency.substr(1));
+  std::string multi = {0b010110, kBlocks};
+  auto multi_proof = *f.tree.multi_inclusion_proof(std::vector<uint64_t>{1, 2, 4}, kBlocks);
+  for (const auto& digest : multi_proof) multi.append(digest.begin(), digest.end());
+  write_seed("multi-inclusion", 5, multi);
   return 0;
 }
 
@@ -105,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& f = fixture();
   if (size < 1) return 0;
   std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:  // a whole replacement ledger
       if (verifies(rest, f.checkpoint)) require(rest == f.blocks);
       break;
@@ -143,6 +148,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto proof = digests(data + 2, size - 2);
       if (verify_consistency(old_size, kBlocks, old_root, f.signed_checkpoint.root, proof))
         require(old_size <= kBlocks && proof == *f.tree.consistency_proof(old_size, kBlocks));
+      break;
+    }
+    case 5: {  // a multi-leaf inclusion proof of the leaves in a bit mask, for a size
+      if (size < 3) return 0;
+      uint64_t tree_size = data[2] % 8;
+      std::vector<uint64_t> indices;
+      std::vector<IndexedLeaf> leaves;
+      for (uint64_t index = 0; index < 8; ++index)
+        if (data[1] >> index & 1) {
+          indices.push_back(index);
+          leaves.emplace_back(index, index < kBlocks ? f.tree.leaf(index) : Digest{});
+        }
+      auto proof = digests(data + 3, size - 3);
+      auto root = tree_size <= kBlocks ? *f.tree.root(tree_size) : Digest{};
+      if (verify_multi_inclusion(leaves, tree_size, proof, root))
+        require(tree_size <= kBlocks && proof == *f.tree.multi_inclusion_proof(indices, tree_size));
       break;
     }
   }

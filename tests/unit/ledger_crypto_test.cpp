@@ -260,6 +260,86 @@ TEST(Merkle, ConsistencyVerifierRejectsEveryAlteration) {
   EXPECT_FALSE(verify_consistency(6, 5, *tree.root(6), *tree.root(5), {}));
 }
 
+std::vector<IndexedLeaf> indexed(const std::vector<Digest>& leaves,
+                                 const std::vector<uint64_t>& indices) {
+  std::vector<IndexedLeaf> out;
+  for (auto index : indices) out.emplace_back(index, leaves[index]);
+  return out;
+}
+
+TEST(Merkle, MultiInclusionProofsVerifyAndShareNodes) {
+  auto leaves = random_leaves(40, 5);
+  MerkleTree tree;
+  for (const auto& leaf : leaves) tree.append(leaf);
+  std::mt19937 random(6);
+  for (uint64_t n = 1; n <= leaves.size(); ++n) {
+    auto root = naive_root(leaves, 0, n);
+    for (int trial = 0; trial < 8; ++trial) {
+      std::vector<uint64_t> indices;
+      for (uint64_t i = 0; i < n; ++i)
+        if (trial == 0 || random() % (trial + 1) == 0) indices.push_back(i);
+      if (indices.empty()) indices.push_back(random() % n);
+      auto proof = *tree.multi_inclusion_proof(indices, n);
+      auto verified = verify_multi_inclusion(indexed(leaves, indices), n, proof, root);
+      ASSERT_TRUE(verified) << n << "/" << indices.size() << ": " << verified.error().message;
+      size_t separate = 0;
+      for (auto index : indices) separate += tree.inclusion_proof(index, n)->size();
+      EXPECT_LE(proof.size(), separate);
+      if (indices.size() == 1) {
+        EXPECT_EQ(proof.size(), separate);
+      }
+      if (trial == 0) {
+        EXPECT_TRUE(proof.empty());
+      }
+    }
+  }
+}
+
+TEST(Merkle, MultiInclusionVerifierRejectsEveryAlteration) {
+  auto leaves = random_leaves(23, 7);
+  MerkleTree tree;
+  for (const auto& leaf : leaves) tree.append(leaf);
+  auto root = *tree.root(23);
+  const std::vector<uint64_t> indices = {2, 3, 9, 17};
+  auto shown = indexed(leaves, indices);
+  auto proof = *tree.multi_inclusion_proof(indices, 23);
+  ASSERT_TRUE(verify_multi_inclusion(shown, 23, proof, root));
+  for (size_t i = 0; i < proof.size(); ++i) {
+    auto altered = proof;
+    altered[i] = flipped(altered[i], 101);
+    EXPECT_FALSE(verify_multi_inclusion(shown, 23, altered, root)) << i;
+    auto shorter = proof;
+    shorter.erase(shorter.begin() + static_cast<ptrdiff_t>(i));
+    EXPECT_FALSE(verify_multi_inclusion(shown, 23, shorter, root)) << i;
+  }
+  auto longer = proof;
+  longer.push_back(root);
+  EXPECT_FALSE(verify_multi_inclusion(shown, 23, longer, root));
+  for (size_t i = 0; i < shown.size(); ++i) {
+    auto altered = shown;
+    altered[i].second = flipped(altered[i].second, 3);
+    EXPECT_FALSE(verify_multi_inclusion(altered, 23, proof, root)) << i;
+    auto moved = shown;
+    moved[i].first = indices[i] == 10 ? 11 : 10;
+    std::sort(moved.begin(), moved.end());
+    EXPECT_FALSE(verify_multi_inclusion(moved, 23, proof, root)) << i;
+  }
+  auto fewer = std::vector<IndexedLeaf>(shown.begin() + 1, shown.end());
+  EXPECT_FALSE(verify_multi_inclusion(fewer, 23, proof, root));
+  EXPECT_FALSE(verify_multi_inclusion(shown, 18, proof, root));
+  EXPECT_FALSE(verify_multi_inclusion(shown, 17, proof, root));
+  EXPECT_FALSE(verify_multi_inclusion(shown, 23, proof, flipped(root, 9)));
+  auto unordered = shown;
+  std::swap(unordered[0], unordered[1]);
+  EXPECT_FALSE(verify_multi_inclusion(unordered, 23, proof, root));
+  EXPECT_FALSE(verify_multi_inclusion({}, 23, {}, root));
+  EXPECT_FALSE(verify_multi_inclusion(indexed(leaves, {2, 2}), 23, proof, root));
+  EXPECT_FALSE(tree.multi_inclusion_proof(std::vector<uint64_t>{3, 2}, 23));
+  EXPECT_FALSE(tree.multi_inclusion_proof(std::vector<uint64_t>{22}, 22));
+  EXPECT_FALSE(tree.multi_inclusion_proof(std::vector<uint64_t>{}, 23));
+  EXPECT_FALSE(tree.multi_inclusion_proof(std::vector<uint64_t>{1}, 24));
+}
+
 TEST(SignedNote, SignsAndOpensCheckpoints) {
   auto dir =
       std::filesystem::path(::testing::TempDir()) / ("note-key-" + std::to_string(::getpid()));
