@@ -12,10 +12,12 @@ Status LoopTasks::open() {
   int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return fail(ErrorCode::internal, "eventfd: {}", errno_text(errno));
   wake_ = UniqueFd(fd);
+  loop_thread_ = std::this_thread::get_id();
   return ok();
 }
 
 void LoopTasks::run(const std::function<void()>& work) {
+  if (std::this_thread::get_id() == loop_thread_) return work();
   Task task{&work};
   std::unique_lock lock(mutex_);
   if (closed_) return;

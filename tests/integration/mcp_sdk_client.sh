@@ -5,7 +5,8 @@
 # namespace, and its ledger block read back as a resource with an inclusion proof. iproute2
 # checks the host; the ledger names the MCP client and the token. (The SDK dispatches
 # notifications a microtask late, so a progress report read together with the response is dropped
-# by the client: at least one must arrive.) The same runs against `op-dbus run --mcp`.
+# by the client: at least one must arrive.) The same runs against `op-dbus run --mcp`, and
+# requests it refuses after the first in a minute, only counted, are recorded when it stops.
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/node.inc"
 nsip link set lo up
@@ -43,5 +44,14 @@ in_ns "$NODE22" "$NODE_DIR/sdk_client.mjs" http "$DAEMON_URL" "$TOKEN" -- "$(sta
 jq -e '.outcome == "applied" and .block.actor.user == "token:ci-agent"' "$WORK/daemon.json.out" \
   >/dev/null || fail "daemon: $(cat "$WORK/daemon.json.out")"
 [ "$(nsip -j link show odt-sdk3 | jq '.[0].mtu')" = 1280 ] || fail "the daemon's apply did not reach the host"
+for attempt in 1 2 3; do
+  in_ns curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}' "$DAEMON_URL"
+done
+kill "$DAEMON_URL_PID" && wait "$DAEMON_URL_PID" || true
+"$OPDBUS" --state-dir "$DAEMON_STATE" --json ledger log -n 1000 | jq -e '[.[] | select(.action ==
+  "mcp.http.denied") | .result.reason] | sort == ["2 more refused requests in the minute after the last record",
+  "a bearer token is required"]' >/dev/null ||
+  fail "the daemon's refusals are not all recorded: $("$OPDBUS" --state-dir "$DAEMON_STATE" --json ledger log -n 1000 | jq -c '[.[] | select(.action == "mcp.http.denied") | .result]')"
 expect_rc 0 "$OPDBUS" --state-dir "$DAEMON_STATE" ledger verify
 echo "PASS: $TEST_NAME"
