@@ -26,6 +26,9 @@
 
 namespace opdbus::compliance {
 
+// The ledger action of a recorded check run; its "after" holds the results (see results_json).
+inline constexpr const char* kCheckAction = "compliance.check";
+
 struct Condition {
   std::string field;  // JSON pointer into the member, or "key"
   std::string op;

@@ -113,6 +113,8 @@ std::string evidence_kind_name(EvidenceKind kind) {
       return "snapshots";
     case replication:
       return "replication";
+    case policy_checks:
+      return "policy_checks";
   }
   return "unknown";
 }

@@ -26,6 +26,8 @@ enum class EvidenceKind {
   access_control,    // who may write, through each interface, and that only they did
   snapshots,         // restore points exist and the kept set matches the retention policy
   replication,       // snapshots (and the ledger) were sent to another filesystem
+  policy_checks,     // the operator's checks mapped to the control pass (not in the catalogue:
+                     // a control has this evidence when a check run in the period maps to it)
 };
 
 struct Control {

@@ -7,6 +7,8 @@
 
 #include <fmt/ranges.h>
 
+#include "compliance/checks.h"
+
 namespace opdbus::compliance {
 namespace {
 
@@ -452,8 +454,84 @@ Finding decide_kind(EvidenceKind kind, const EvidenceInputs& inputs) {
       return snapshots(inputs);
     case EvidenceKind::replication:
       return replication(inputs);
+    case EvidenceKind::policy_checks:
+      break;  // per control: decide_policy_checks
   }
   return make(kind, ControlStatus::fail, "unknown evidence kind");
+}
+
+// The latest result of one check in the period, and its failing runs.
+struct CheckHistory {
+  const Record* latest = nullptr;
+  Json result;
+  size_t runs = 0;
+  std::vector<const Record*> failed;
+};
+
+bool maps_to(const Json& result, const std::string& framework_id, const std::string& control_id) {
+  auto controls = result.value("controls", Json::object());
+  auto ids = controls.value(framework_id, Json::array());
+  return std::find(ids.begin(), ids.end(), Json(control_id)) != ids.end();
+}
+
+std::map<std::string, CheckHistory> check_histories(const EvidenceInputs& inputs,
+                                                    const std::string& framework_id,
+                                                    const std::string& control_id) {
+  std::map<std::string, CheckHistory> histories;
+  for (const auto* record : in_period(inputs, "system")) {
+    if (record->block.value("action", "") != kCheckAction) continue;
+    auto results = record->block.value("after", Json::object()).value("results", Json::array());
+    for (const auto& result : results) {
+      if (!maps_to(result, framework_id, control_id)) continue;
+      auto& history = histories[result.value("id", "")];
+      history.latest = record;
+      history.result = result;
+      ++history.runs;
+      if (result.value("status", "") != "pass") history.failed.push_back(record);
+    }
+  }
+  return histories;
+}
+
+Finding policy_checks(const std::map<std::string, CheckHistory>& histories) {
+  auto finding = make(EvidenceKind::policy_checks, ControlStatus::pass, "");
+  std::vector<std::string> failing, passing;
+  size_t earlier_failures = 0;
+  for (const auto& [id, history] : histories) {
+    const auto& status = history.result.value("status", "");
+    finding.details["checks"].push_back({{"id", id},
+                                         {"status", status},
+                                         {"reason", history.result.value("reason", "")},
+                                         {"time", history.latest->block.value("time", "")},
+                                         {"block", history.latest->height},
+                                         {"runs", history.runs},
+                                         {"failed_runs", history.failed.size()}});
+    cite(finding, *history.latest);
+    for (const auto* record : history.failed) cite(finding, *record);
+    if (status == "pass") {
+      passing.push_back(id);
+      earlier_failures += history.failed.size();
+    } else {
+      failing.push_back(fmt::format("check {} {} on its latest run (block {}): {}", id,
+                                    status == "error" ? "could not run" : "failed",
+                                    history.latest->height, history.result.value("reason", "")));
+    }
+  }
+  std::sort(finding.blocks.begin(), finding.blocks.end());
+  finding.blocks.erase(std::unique(finding.blocks.begin(), finding.blocks.end()),
+                       finding.blocks.end());
+  if (!failing.empty()) {
+    finding.status = ControlStatus::fail;
+    finding.reason = fmt::format("{}", fmt::join(failing, "; "));
+    return finding;
+  }
+  bool one = passing.size() == 1;
+  finding.reason = fmt::format("{} mapped to this control {} on {} latest run in the period ({})",
+                               plural(passing.size(), "check"), one ? "passes" : "pass",
+                               one ? "its" : "their", fmt::join(passing, ", "));
+  if (earlier_failures)
+    finding.reason += fmt::format("; {} failed", plural(earlier_failures, "earlier run"));
+  return finding;
 }
 
 }  // namespace
@@ -467,7 +545,9 @@ Result<std::vector<Record>> read_records(const ledger::LedgerData& data) {
     record.height = index.first + i;
     record.block = TRY(ledger::parse_block(index.lines[i]));
     record.hash = record.block["hash"].get<std::string>();
-    for (const char* payload : {"hash", "before", "after", "diff"}) record.block.erase(payload);
+    bool check_run = record.block.value("action", "") == kCheckAction;
+    for (const char* payload : {"hash", "before", "after", "diff"})
+      if (!check_run || payload != std::string_view("after")) record.block.erase(payload);
     record.time = TRY(with_context(parse_rfc3339(record.block.value("time", "")),
                                    fmt::format("block {}", record.height)));
     record.kind = classify(record.block.value("action", ""));
@@ -486,6 +566,19 @@ std::string status_name(ControlStatus status) {
       return "not_applicable";
   }
   return "fail";
+}
+
+std::optional<Finding> decide_policy_checks(const EvidenceInputs& inputs,
+                                            const std::string& framework_id,
+                                            const std::string& control_id) {
+  try {
+    auto histories = check_histories(inputs, framework_id, control_id);
+    if (histories.empty()) return std::nullopt;
+    return policy_checks(histories);
+  } catch (const Json::exception& error) {
+    return make(EvidenceKind::policy_checks, ControlStatus::fail,
+                fmt::format("the check results could not be read: {}", error.what()));
+  }
 }
 
 Finding decide(EvidenceKind kind, const EvidenceInputs& inputs) {

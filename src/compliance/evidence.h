@@ -36,7 +36,8 @@ struct Period {
 };
 
 // One block as evidence sees it: its header, actor, plugins, result and refs (the before and
-// after payloads and the diff are dropped; no evidence reads them, and a year of them is large).
+// after payloads and the diff are dropped, and a year of them is large; a check run keeps its
+// "after", the results policy_checks reads).
 struct Record {
   uint64_t height = 0;
   std::string hash;  // hex SHA-256 of the block line
@@ -67,5 +68,12 @@ struct EvidenceInputs {
 };
 
 Finding decide(EvidenceKind kind, const EvidenceInputs& inputs);
+
+// policy_checks for one control: the latest result in the period of each check mapped to it
+// (framework id "soc2", control id "CC8.1"); fails when one failed or could not run. None when
+// no check run in the period maps to the control.
+std::optional<Finding> decide_policy_checks(const EvidenceInputs& inputs,
+                                            const std::string& framework_id,
+                                            const std::string& control_id);
 
 }  // namespace opdbus::compliance

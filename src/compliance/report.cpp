@@ -237,6 +237,10 @@ Result<Json> build_report(const ledger::LedgerData& ledger, const HostFacts& fac
       findings.push_back(decided[kind]);
       cited.insert(decided[kind].blocks.begin(), decided[kind].blocks.end());
     }
+    if (auto checks = decide_policy_checks(inputs, framework.id, control.id)) {
+      cited.insert(checks->blocks.begin(), checks->blocks.end());
+      findings.push_back(std::move(*checks));
+    }
     controls.push_back(control_json(control, findings));
   }
   auto first_height = ledger::first_height(ledger);

@@ -14,8 +14,6 @@
 namespace opdbus::daemon {
 namespace {
 
-constexpr const char* kCheckAction = "compliance.check";
-
 // The ledger as a check source: verified now (then last verified now), else when a recorded
 // check run last verified it.
 Json ledger_facts(const Context& context) {
@@ -30,7 +28,7 @@ Json ledger_facts(const Context& context) {
     return facts;
   }
   auto last = ledger::newest_blocks(*data, 1, [](const Json& block) {
-    return block.value("action", "") == kCheckAction &&
+    return block.value("action", "") == compliance::kCheckAction &&
            block["after"].value("ledger_verified", false);
   });
   if (last && !last->empty()) facts["last_verified"] = (*last)[0].value("time", "");
@@ -74,7 +72,8 @@ Result<Json> run_compliance_checks(Context& context, const std::filesystem::path
               {"summary", summary_of(results)},
               {"ledger_verified", verified}};
   auto* ledger = TRY(open_ledger(context));
-  TRY(ledger->append(store_record(context, kCheckAction, Json::object(), run, Json::object())));
+  TRY(ledger->append(
+      store_record(context, compliance::kCheckAction, Json::object(), run, Json::object())));
   return run;
 }
 

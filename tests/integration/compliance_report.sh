@@ -5,8 +5,9 @@
 # A1.2 (exit 2); the report is recorded in the ledger; each form (JSON, HTML, OSCAL) verifies
 # offline against an export and the public key, and fails to once the report file, the ledger or
 # the key is not the one it was made with. Bad arguments are errors (exit 1) and record nothing.
-# The daemon runs its compliance check policy at start and records the results; `compliance
-# check` by hand exits 2 on a failing check and 1 on a policy mistake, naming its line.
+# The daemon runs its compliance check policy at start and records the results, which the SOC 2
+# report counts for the control the check maps to; `compliance check` by hand exits 2 on a
+# failing check and 1 on a policy mistake, naming its line.
 . "$(dirname "$0")/common.inc"
 . "$(dirname "$0")/services.inc"
 mount_btrfs "$WORK/a"
@@ -70,6 +71,9 @@ jq -e '([.blocks[] | select(.action == "apply" and .actor.interface == "cli")] |
   and (.controls[] | select(.id == "CC7.2") | .evidence[0].details.events[0].handled | startswith("restored by block"))
   and (.ledger.proof | type == "array")' "$WORK/soc2.json" >/dev/null ||
   fail "the evidence is not cited: $(jq -c .blocks "$WORK/soc2.json")"
+jq -e '.controls[] | select(.id == "CC8.1") | .evidence[-1] | .kind == "policy_checks"
+  and .status == "pass" and (.reason | contains("(bridges-up)"))' "$WORK/soc2.json" >/dev/null ||
+  fail "the daemon's check is not evidence for CC8.1: $(jq -c '.controls[] | select(.id == "CC8.1")' "$WORK/soc2.json")"
 
 since=$(date -u -d '+1 second' +%Y-%m-%dT%H:%M:%SZ)
 sleep 1.2

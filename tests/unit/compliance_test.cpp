@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "base/fs.h"
+#include "compliance/checks.h"
 #include "compliance/render.h"
 #include "compliance/report.h"
 #include "ledger/digest.h"
@@ -63,6 +64,20 @@ std::vector<ledger::BlockDraft> day_of_changes() {
                 {{"outcome", "denied"}, {"reason", "apply_net changes the host"}}),
           draft("snapshot.send", root, {{"outcome", "done"}},
                 {{"to", "/mnt/replica"}, {"sent", Json::array()}})};
+}
+
+// A recorded run of the operator's checks: bridges-up (mapped to SOC 2 CC8.1) with `status`, and
+// a failing check mapped to nothing.
+ledger::BlockDraft check_run(const char* status, const char* reason) {
+  auto block = draft(kCheckAction, actor(0, "root", "daemon"), {{"outcome", "done"}});
+  Json mapped = {{"id", "bridges-up"},
+                 {"status", status},
+                 {"reason", reason},
+                 {"controls", {{"soc2", Json::array({"CC8.1"})}}}};
+  Json unmapped = {
+      {"id", "unmapped"}, {"status", "fail"}, {"reason", "x"}, {"controls", Json::object()}};
+  block.after = {{"results", Json::array({mapped, unmapped})}};
+  return block;
 }
 
 HostFacts healthy_facts() {
@@ -211,6 +226,35 @@ TEST_F(Compliance, HealthyDayPassesWithEvidenceCited) {
   EXPECT_EQ(response["details"]["events"][0]["handled"], "restored by block 4 (applied)");
   EXPECT_EQ(control(soc2, "CC6.1")["evidence"][1]["blocks"], Json({2, 7}));
   EXPECT_TRUE(soc2["ledger"]["proof"].is_array()) << soc2["ledger"].dump();
+}
+
+TEST_F(Compliance, CheckResultsAreEvidenceForTheControlsTheyMapTo) {
+  auto drafts = day_of_changes();
+  drafts.push_back(check_run("fail", "odt-c0: state is down (expected equals up)"));
+  drafts.push_back(check_run("pass", ""));
+  append(drafts);
+  auto soc2 = report(Framework::soc2);
+  EXPECT_TRUE(report_passed(soc2)) << soc2["summary"];
+  auto checks = control(soc2, "CC8.1")["evidence"].back();
+  EXPECT_EQ(checks["kind"], "policy_checks");
+  EXPECT_EQ(checks["status"], "pass");
+  EXPECT_EQ(checks["reason"],
+            "1 check mapped to this control passes on its latest run in the period (bridges-up); "
+            "1 earlier run failed");
+  EXPECT_EQ(checks["blocks"], Json({9, 10}));
+  EXPECT_EQ(checks["details"]["checks"][0]["runs"], 2);
+  for (const auto& other : soc2["controls"])
+    if (other["id"] != "CC8.1") {
+      EXPECT_NE(other["evidence"].back()["kind"], "policy_checks") << other["id"];
+    }
+  ASSERT_TRUE(record_and_verify(soc2, soc2.dump()));
+
+  append({check_run("error", "query net: the netlink socket was refused")});
+  auto failed = control(report(Framework::soc2), "CC8.1");
+  EXPECT_EQ(failed["status"], "fail");
+  EXPECT_EQ(failed["evidence"].back()["reason"],
+            "check bridges-up could not run on its latest run (block 12): query net: the netlink "
+            "socket was refused");
 }
 
 TEST_F(Compliance, QuietPeriodHasNothingToRespondTo) {
