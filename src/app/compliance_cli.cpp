@@ -214,7 +214,10 @@ ComplianceCommands add_compliance_commands(CLI::App& app, ComplianceArgs& args) 
   ComplianceCommands commands;
   commands.report = compliance->add_subcommand(
       "report", "decide a framework's controls from the ledger; exit 2 when one fails");
-  commands.report->add_option("--framework", args.framework, "soc2, hipaa or pci-dss")->required();
+  commands.report
+      ->add_option("--framework", args.framework,
+                   "soc2, hipaa, pci-dss (v3.2.1 numbering) or pci-dss-4 (v4.0.1)")
+      ->required();
   commands.report->add_option("--since", args.since, "period start (RFC 3339)");
   commands.report->add_option("--until", args.until, "period end (RFC 3339; default now)");
   commands.report->add_option("--format", args.format, "json (default), html or oscal");

@@ -72,12 +72,44 @@ const FrameworkInfo kPciDss{
       "Change-detection mechanism alerts on unauthorised modification",
       {detection, response}}}};
 
+const FrameworkInfo kPciDss4{
+    Framework::pci_dss_4,
+    "pci-dss-4",
+    "PCI DSS v4.0.1",
+    {{"6.5.1",
+      "pci-dss-4-6.5.1",
+      "Changes to system components follow change-control procedures, with a way back",
+      {change_records, ledger_integrity}},
+     {"7.2",
+      "pci-dss-4-7.2",
+      "Access to system components is appropriately defined and assigned",
+      {access_control}},
+     {"10.2.1",
+      "pci-dss-4-10.2.1",
+      "Audit logs are enabled and active: administrative actions and invalid access attempts",
+      {change_records, denied_attempts}},
+     {"10.2.2",
+      "pci-dss-4-10.2.2",
+      "Audit logs record user, event type, date and time, success or failure, origin, "
+      "affected resource",
+      {audit_content}},
+     {"10.3",
+      "pci-dss-4-10.3",
+      "Audit logs are protected from destruction and unauthorised modification, and backed up",
+      {ledger_integrity, replication}},
+     {"11.5.2",
+      "pci-dss-4-11.5.2",
+      "A change-detection mechanism alerts on unauthorised modification",
+      {detection, response}}}};
+
 }  // namespace
 
 Result<Framework> parse_framework(std::string_view text) {
-  for (const auto* info : {&kSoc2, &kHipaa, &kPciDss})
+  for (const auto* info : {&kSoc2, &kHipaa, &kPciDss, &kPciDss4})
     if (text == info->id) return info->framework;
-  return fail(ErrorCode::invalid_input, "unknown framework '{}': expected soc2, hipaa or pci-dss",
+  return fail(ErrorCode::invalid_input,
+              "unknown framework '{}': expected soc2, hipaa, pci-dss (v3.2.1) or pci-dss-4 "
+              "(v4.0.1)",
               text);
 }
 
@@ -89,6 +121,8 @@ const FrameworkInfo& framework_info(Framework framework) {
       return kHipaa;
     case Framework::pci_dss:
       return kPciDss;
+    case Framework::pci_dss_4:
+      return kPciDss4;
   }
   return kSoc2;
 }

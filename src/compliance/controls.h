@@ -1,6 +1,6 @@
 // The control catalogue: for SOC 2 (2017 Trust Services Criteria), HIPAA (45 CFR 164 Security
-// Rule) and PCI DSS (v3.2.1 requirement numbering), the controls op-dbus holds evidence for and
-// which kinds of evidence decide each one.
+// Rule) and PCI DSS (v3.2.1 requirement numbering as "pci-dss", v4.0.1 as "pci-dss-4"), the
+// controls op-dbus holds evidence for and which kinds of evidence decide each one.
 // Invariants: the catalogue is constant data; every control names at least one evidence kind; a
 // control's OSCAL id is an OSCAL token (a letter first, then letters, digits, '.', '-', '_').
 #pragma once
@@ -13,7 +13,7 @@
 
 namespace opdbus::compliance {
 
-enum class Framework { soc2, hipaa, pci_dss };
+enum class Framework { soc2, hipaa, pci_dss, pci_dss_4 };
 
 // What one piece of evidence shows; see evidence.h for how each is decided.
 enum class EvidenceKind {
@@ -39,7 +39,7 @@ struct Control {
 
 struct FrameworkInfo {
   Framework framework;
-  std::string id;     // "soc2", "hipaa", "pci-dss"
+  std::string id;     // "soc2", "hipaa", "pci-dss", "pci-dss-4"
   std::string title;  // "SOC 2 (2017 Trust Services Criteria)"
   std::vector<Control> controls;
 };

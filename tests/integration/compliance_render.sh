@@ -22,11 +22,12 @@ expect_rc 0 op apply "$WORK/state.json"
 expect_rc 2 op compliance report --framework pci-dss -o "$WORK/pci.json"
 expect_rc 2 op compliance report --framework soc2 --format oscal -o "$WORK/soc2.oscal.json"
 expect_rc 2 op compliance report --framework hipaa --format html -o "$WORK/hipaa.html"
+expect_rc 2 op compliance report --framework pci-dss-4 --format oscal -o "$WORK/pci4.oscal.json"
 
-validate "$SOURCE/data/compliance/report.schema.json" "$GOLDEN"/{soc2,hipaa,pci-dss}.json "$WORK/pci.json" \
+validate "$SOURCE/data/compliance/report.schema.json" "$GOLDEN"/{soc2,hipaa,pci-dss,pci-dss-4}.json "$WORK/pci.json" \
   >"$WORK/schema.out" || fail "a report does not match its schema: $(cat "$WORK/schema.out")"
 validate "$SOURCE/tests/data/oscal/oscal_assessment-results_schema.json" "$GOLDEN/soc2.oscal.json" \
-  "$WORK/soc2.oscal.json" >"$WORK/oscal.out" || fail "not valid OSCAL: $(cat "$WORK/oscal.out")"
+  "$WORK/soc2.oscal.json" "$WORK/pci4.oscal.json" >"$WORK/oscal.out" || fail "not valid OSCAL: $(cat "$WORK/oscal.out")"
 jq '."assessment-results".results[0].findings[0].target.status.state = "maybe"' "$WORK/soc2.oscal.json" \
   >"$WORK/broken.oscal.json"
 ! validate "$SOURCE/tests/data/oscal/oscal_assessment-results_schema.json" "$WORK/broken.oscal.json" \

@@ -204,7 +204,8 @@ void expect_golden(const std::string& name, const std::string& text) {
 
 TEST_F(Compliance, GoldenReportsInEveryForm) {
   append(day_of_changes());
-  for (auto framework : {Framework::soc2, Framework::hipaa, Framework::pci_dss}) {
+  for (auto framework :
+       {Framework::soc2, Framework::hipaa, Framework::pci_dss, Framework::pci_dss_4}) {
     auto signed_report = report(framework);
     auto id = framework_info(framework).id;
     expect_golden(id + ".json", signed_report.dump(2) + "\n");
