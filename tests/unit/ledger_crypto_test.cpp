@@ -1,6 +1,8 @@
 // Ledger primitives: RFC 8785 canonical JSON, RFC 6962 Merkle trees against the Certificate
 // Transparency test vectors and a naive reference tree, proofs and their verifiers (including
-// every single-bit alteration of a proof), and C2SP signed notes.
+// every single-bit alteration of a proof), multi-leaf inclusion proofs (never longer than the
+// separate proofs, rejected when any hash, leaf, index or size is altered), and C2SP signed
+// notes.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
