@@ -258,6 +258,29 @@ TEST_F(Compliance, CheckResultsAreEvidenceForTheControlsTheyMapTo) {
             "socket was refused");
 }
 
+TEST_F(Compliance, ArchivedSegmentsLeaveTheRestProvable) {
+  append(day_of_changes());
+  {
+    auto ledger = ledger::Ledger::open(dir_, "cli", [this] { return now_; });
+    ASSERT_TRUE(ledger);
+    auto segment = (*ledger)->seal();
+    ASSERT_TRUE(segment) << segment.error().describe();
+    fs::rename(ledger::LedgerFiles(dir_).segments / *segment, dir_ / *segment);
+  }
+  append(day_of_changes());
+  auto soc2 = report(Framework::soc2);
+  EXPECT_GT(soc2["ledger"]["first_height"], 0);
+  EXPECT_FALSE(soc2["ledger"].contains("proof"));
+  for (const auto& block : soc2["blocks"])
+    EXPECT_GE(block["height"], soc2["ledger"]["first_height"]) << block.dump();
+  EXPECT_EQ(control(soc2, "CC8.1")["status"], "pass") << control(soc2, "CC8.1").dump(2);
+  auto checked = record_and_verify(soc2, soc2.dump());
+  ASSERT_TRUE(checked) << checked.error().describe();
+  EXPECT_NE(std::find(checked->begin(), checked->end(),
+                      fmt::format("{} cited blocks are in the export", soc2["blocks"].size())),
+            checked->end());
+}
+
 TEST_F(Compliance, QuietPeriodHasNothingToRespondTo) {
   append({draft("daemon.start", actor(0, "root", "daemon"), {{"outcome", "no_changes"}})});
   auto soc2 = report(Framework::soc2);
