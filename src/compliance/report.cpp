@@ -142,14 +142,16 @@ Result<Json> report_from_oscal(const Json& oscal) {
               kOscalResourceFile);
 }
 
-Status check_signature(const Json& report, const ledger::VerifierKey& key) {
+// `digest`: the report's own (report_digest).
+Status check_signature(const Json& report, const std::string& digest,
+                       const ledger::VerifierKey& key) {
   if (!report.contains("signature") || !report["signature"].is_string())
     return fail(ErrorCode::verify_failed, "the report is not signed");
   auto text = key.open(report["signature"].get<std::string>());
   if (!text)
     return fail(ErrorCode::verify_failed, "the report's signature is not by key {}: {}", key.name(),
                 text.error().message);
-  return fails(*text != signed_text(TRY(report_digest(report))),
+  return fails(*text != signed_text(digest),
                "the report was changed after it was signed (its digest differs from the signed "
                "one)");
 }
@@ -297,7 +299,8 @@ Result<std::vector<std::string>> verify_report(std::string_view file_text,
   auto report = TRY(extract_report(file_text));
   std::vector<std::string> checked;
   try {
-    TRY(check_signature(report, key));
+    auto digest = TRY(report_digest(report));
+    TRY(check_signature(report, digest, key));
     checked.push_back(fmt::format("the report is signed by {}", key.name()));
     const auto& note = report.at("ledger").at("checkpoint").get<std::string>();
     auto checkpoint =
@@ -312,8 +315,7 @@ Result<std::vector<std::string>> verify_report(std::string_view file_text,
                     verified.blocks, checkpoint.size));
     auto index = ledger::index_blocks(ledger);
     checked.push_back(TRY(check_cited_blocks(report, index, checkpoint)));
-    auto height =
-        TRY(check_recorded(index, checkpoint.size, TRY(report_digest(report)), file_text));
+    auto height = TRY(check_recorded(index, checkpoint.size, digest, file_text));
     checked.push_back(
         fmt::format("the report and this file's SHA-256 are recorded in block {}", height));
   } catch (const Json::exception& error) {
